@@ -1,0 +1,105 @@
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='insert_overwrite',
+        partition_by=['feature_month'],
+    )
+}}
+
+-- One row per customer and calendar month with activity: how they used the bank that month.
+-- Incremental by month, recomputing every month a new batch touches.
+
+{%- set processed_through = high_water_mark('source_batch_date') %}
+{%- set from_date = first_affected_month(ref('fct_transactions'), 'transaction_date', processed_through) %}
+
+with
+
+transactions as (
+
+    select * from {{ ref('fct_transactions') }}
+    where transaction_date >= '{{ from_date }}'
+
+),
+
+balances as (
+
+    select * from {{ ref('fct_daily_account_balances') }}
+    where balance_date >= '{{ from_date }}'
+
+),
+
+accounts as (
+
+    select * from {{ ref('dim_accounts') }}
+
+),
+
+activity as (
+
+    select
+        customer_id,
+        trunc(transaction_date, 'MM') as feature_month,
+        count(*) as txn_count,
+        sum(case when direction = 'debit' then cast(amount_czk as double) else 0 end) as debit_amount,
+        sum(case when direction = 'credit' then cast(amount_czk as double) else 0 end) as credit_amount,
+        avg(case when channel = 'atm' then 1.0 else 0.0 end) as atm_share,
+        avg(case when channel in ('mobile', 'online') then 1.0 else 0.0 end) as digital_share,
+        avg(case when merchant_category = 'gambling' then 1.0 else 0.0 end) as gambling_share,
+        sum(case when is_foreign then 1 else 0 end) as foreign_txn_count,
+        count(distinct channel) as distinct_channels,
+        count(distinct merchant_category) as distinct_categories,
+        count(distinct transaction_date) as active_days,
+        max(transaction_date) as last_activity_date,
+        max(batch_date) as source_batch_date
+    from transactions
+    group by customer_id, trunc(transaction_date, 'MM')
+
+),
+
+month_end_balances as (
+
+    select
+        accounts.customer_id,
+        trunc(balances.balance_date, 'MM') as feature_month,
+        sum(cast(balances.closing_balance_czk as double)) as month_end_balance
+    from (
+        select
+            account_id,
+            trunc(balance_date, 'MM') as balance_month,
+            max_by(closing_balance_czk, balance_date) as closing_balance_czk,
+            max(balance_date) as balance_date
+        from balances
+        group by account_id, trunc(balance_date, 'MM')
+    ) as balances
+    inner join accounts on balances.account_id = accounts.account_id
+    group by accounts.customer_id, trunc(balances.balance_date, 'MM')
+
+),
+
+final as (
+
+    select
+        activity.customer_id,
+        activity.txn_count,
+        activity.debit_amount,
+        activity.credit_amount,
+        activity.credit_amount - activity.debit_amount as net_flow,
+        activity.atm_share,
+        activity.digital_share,
+        activity.gambling_share,
+        activity.foreign_txn_count,
+        activity.distinct_channels,
+        activity.distinct_categories,
+        activity.active_days,
+        activity.last_activity_date,
+        month_end_balances.month_end_balance,
+        activity.source_batch_date,
+        activity.feature_month
+    from activity
+    left join month_end_balances
+        on activity.customer_id = month_end_balances.customer_id
+        and activity.feature_month = month_end_balances.feature_month
+
+)
+
+select * from final

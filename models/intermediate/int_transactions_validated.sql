@@ -1,0 +1,122 @@
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='insert_overwrite',
+        partition_by=['batch_date'],
+    )
+}}
+
+-- Every landed posting once, with `rejection_reason` null when it may enter the facts.
+-- Incremental by landed batch: a run reads only batches newer than the last one processed and
+-- checks their ids against the postings already accepted.
+
+{%- set processed_through = high_water_mark('batch_date') %}
+
+with
+
+transactions as (
+
+    select * from {{ ref('stg_core__transactions') }}
+    where batch_date > '{{ processed_through }}'
+
+),
+
+accounts as (
+
+    select * from {{ ref('stg_core__accounts') }}
+
+),
+
+fx_rates as (
+
+    select * from {{ ref('fx_rates') }}
+
+),
+
+{% if is_incremental() %}
+already_accepted as (
+
+    select
+        transaction_id,
+        batch_date as accepted_batch_date
+    from {{ this }}
+    where rejection_reason is null
+
+),
+{% endif %}
+
+checked as (
+
+    select
+        transactions.*,
+        accounts.opened_date as account_opened_date,
+        fx_rates.czk_per_unit,
+        accounts.account_id is not null as is_known_account,
+        {% if is_incremental() -%}
+        already_accepted.accepted_batch_date,
+        {%- else -%}
+        cast(null as string) as accepted_batch_date,
+        {%- endif %}
+        row_number() over (
+            partition by transactions.transaction_id
+            order by transactions.batch_date, transactions.transaction_at, transactions.amount_raw
+        ) as id_occurrence
+    from transactions
+    left join accounts on transactions.account_id = accounts.account_id
+    left join fx_rates on transactions.currency_code = fx_rates.currency
+    {% if is_incremental() -%}
+    left join already_accepted
+        on transactions.transaction_id = already_accepted.transaction_id
+    {%- endif %}
+
+),
+
+final as (
+
+    select
+        transaction_id,
+        account_id,
+        transaction_at,
+        amount,
+        currency_code,
+        cast(round(amount * czk_per_unit, 2) as decimal(18, 2)) as amount_czk,
+        direction,
+        channel,
+        merchant_category,
+        counterparty,
+        country_code,
+        balance_after_czk,
+        case
+            when transaction_id is null or transaction_id = ''
+                then 'missing transaction_id'
+            when account_id is null
+                then concat('unparseable account_id: ', coalesce(account_id_raw, '<null>'))
+            when not is_known_account
+                then concat('unknown account_id: ', account_id)
+            when transaction_at is null
+                then concat('unparseable transaction_ts: ', coalesce(transaction_ts_raw, '<null>'))
+            when to_date(transaction_at) < account_opened_date
+                then concat('posted before the account opened on ', account_opened_date)
+            when amount is null
+                then concat('unparseable amount: ', coalesce(amount_raw, '<null>'))
+            when amount <= 0
+                then concat('amount not positive: ', amount_raw)
+            when czk_per_unit is null
+                then concat('unknown currency: ', coalesce(currency_code, '<null>'))
+            when amount * czk_per_unit > 100000000
+                then concat('amount out of range: ', amount_raw, ' ', currency_code)
+            when direction is null or direction not in ('debit', 'credit')
+                then concat('unknown direction: ', coalesce(direction, '<null>'))
+            when accepted_batch_date is not null
+                then concat('duplicate transaction_id: already loaded in batch ', accepted_batch_date)
+            when id_occurrence > 1
+                then 'duplicate transaction_id'
+        end as rejection_reason,
+        transaction_ts_raw,
+        amount_raw,
+        batch_date
+    from checked
+
+)
+
+select * from final

@@ -1,0 +1,111 @@
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='insert_overwrite',
+        partition_by=['balance_month'],
+        on_schema_change='fail',
+    )
+}}
+
+-- One row per account and day with postings: flows and the balance computed from them.
+-- closing = the last closing balance before the day (or the account's opening balance) plus
+-- the day's net flow. `reported_closing_balance_czk` is the core system's figure, kept so the
+-- two can be reconciled (tests/dbt/assert_daily_balances_reconcile.sql).
+-- Incremental by month: every month from the first one a new batch touches is recomputed.
+
+{%- set processed_through = high_water_mark('source_batch_date') %}
+{%- set from_date = first_affected_month(ref('fct_transactions'), 'transaction_date', processed_through) %}
+
+with
+
+transactions as (
+
+    select * from {{ ref('fct_transactions') }}
+    where transaction_date >= '{{ from_date }}'
+
+),
+
+accounts as (
+
+    select * from {{ ref('stg_core__accounts') }}
+
+),
+
+{% if is_incremental() %}
+previous_closing as (
+
+    select
+        account_id,
+        max_by(closing_balance_czk, balance_date) as closing_balance_czk
+    from {{ this }}
+    where balance_date < '{{ from_date }}'
+    group by account_id
+
+),
+{% endif %}
+
+base_balance as (
+
+    select
+        accounts.account_id,
+        {% if is_incremental() -%}
+        coalesce(previous_closing.closing_balance_czk, accounts.opening_balance_czk)
+        {%- else -%}
+        accounts.opening_balance_czk
+        {%- endif %} as base_balance_czk
+    from accounts
+    {% if is_incremental() -%}
+    left join previous_closing on accounts.account_id = previous_closing.account_id
+    {%- endif %}
+
+),
+
+daily as (
+
+    select
+        account_id,
+        transaction_date as balance_date,
+        count(*) as transaction_count,
+        sum(case when direction = 'credit' then amount_czk else 0 end) as credits_czk,
+        sum(case when direction = 'debit' then amount_czk else 0 end) as debits_czk,
+        sum(signed_amount_czk) as net_flow_czk,
+        max_by(balance_after_czk, struct(transaction_at, transaction_id)) as reported_closing_balance_czk,
+        max(batch_date) as source_batch_date
+    from transactions
+    group by account_id, transaction_date
+
+),
+
+running as (
+
+    select
+        daily.*,
+        base_balance.base_balance_czk + sum(daily.net_flow_czk) over (
+            partition by daily.account_id
+            order by daily.balance_date
+            rows between unbounded preceding and current row
+        ) as closing_balance_czk
+    from daily
+    inner join base_balance on daily.account_id = base_balance.account_id
+
+),
+
+final as (
+
+    select
+        account_id,
+        balance_date,
+        cast(closing_balance_czk - net_flow_czk as decimal(18, 2)) as opening_balance_czk,
+        cast(credits_czk as decimal(18, 2)) as credits_czk,
+        cast(debits_czk as decimal(18, 2)) as debits_czk,
+        cast(net_flow_czk as decimal(18, 2)) as net_flow_czk,
+        cast(closing_balance_czk as decimal(18, 2)) as closing_balance_czk,
+        reported_closing_balance_czk,
+        cast(transaction_count as int) as transaction_count,
+        source_batch_date,
+        trunc(balance_date, 'MM') as balance_month
+    from running
+
+)
+
+select * from final

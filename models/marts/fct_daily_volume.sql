@@ -1,0 +1,45 @@
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='insert_overwrite',
+        partition_by=['volume_month'],
+        on_schema_change='fail',
+    )
+}}
+
+-- Transaction volume per day, region and channel: the series the volume forecast learns from.
+-- Incremental by month, like fct_daily_account_balances.
+
+{%- set processed_through = high_water_mark('source_batch_date') %}
+{%- set from_date = first_affected_month(ref('fct_transactions'), 'transaction_date', processed_through) %}
+
+with
+
+transactions as (
+
+    select * from {{ ref('fct_transactions') }}
+    where transaction_date >= '{{ from_date }}'
+
+),
+
+final as (
+
+    select
+        transaction_date as volume_date,
+        region_id,
+        channel,
+        cast(count(*) as bigint) as transaction_count,
+        cast(sum(amount_czk) as decimal(18, 2)) as amount_czk,
+        cast(sum(case when direction = 'debit' then amount_czk else 0 end) as decimal(18, 2))
+            as debit_amount_czk,
+        cast(sum(case when direction = 'credit' then amount_czk else 0 end) as decimal(18, 2))
+            as credit_amount_czk,
+        cast(count(distinct account_id) as bigint) as active_account_count,
+        max(batch_date) as source_batch_date,
+        trunc(transaction_date, 'MM') as volume_month
+    from transactions
+    group by transaction_date, region_id, channel
+
+)
+
+select * from final

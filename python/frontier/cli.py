@@ -1,0 +1,142 @@
+"""The ``frontier`` command."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+
+from frontier import config
+
+
+def _progress(message: str) -> None:
+    print(f"[frontier] {message}", file=sys.stderr, flush=True)
+
+
+def cmd_init(args: argparse.Namespace) -> int:
+    from frontier.spark import write_spark_defaults
+
+    path = write_spark_defaults()
+    _progress(f"wrote {path} (warehouse {config.paths().home})")
+    return 0
+
+
+def cmd_generate(args: argparse.Namespace) -> int:
+    from frontier.generator import Spec, generate
+    from frontier.spark import get_spark
+
+    spark = get_spark()
+    start = time.perf_counter()
+    _progress(f"generating {args.transactions:,} transactions (seed {args.seed})")
+    counts = generate(spark, Spec(args.transactions, args.seed))
+    for table, n in counts.items():
+        print(f"{table:32s} {n:>12,}")
+    _progress(f"landed in {time.perf_counter() - start:.1f}s under {config.paths().landing}")
+    return 0
+
+
+def cmd_land_day(args: argparse.Namespace) -> int:
+    from frontier.generator import land_next_day
+    from frontier.spark import get_spark
+
+    day, n = land_next_day(get_spark())
+    print(f"landed batch {day}: {n:,} transactions")
+    return 0
+
+
+def cmd_build(args: argparse.Namespace) -> int:
+    from frontier import dbt
+
+    dbt_args = ["build"]
+    if args.full_refresh:
+        dbt_args.append("--full-refresh")
+    if args.select:
+        dbt_args += ["--select", args.select]
+    start = time.perf_counter()
+    dbt.run(dbt_args)
+    _progress(f"dbt build finished in {time.perf_counter() - start:.1f}s")
+    return 0
+
+
+def cmd_sql(args: argparse.Namespace) -> int:
+    from frontier.spark import get_spark
+
+    df = get_spark().sql(args.query)
+    if args.format == "table":
+        df.show(args.limit, truncate=False)
+        return 0
+    rows = df.limit(args.limit).toPandas()
+    if args.format == "csv":
+        rows.to_csv(sys.stdout, index=False)
+    else:
+        print(rows.to_json(orient="records", date_format="iso"))
+    return 0
+
+
+def cmd_summary(args: argparse.Namespace) -> int:
+    from frontier.summary import print_summary
+
+    print_summary()
+    return 0
+
+
+def cmd_bench(args: argparse.Namespace) -> int:
+    from frontier import bench
+
+    result = bench.run(args.name, args)
+    print(json.dumps(result))
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="frontier", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("init", help="render spark-defaults.conf for dbt, spark-submit and beeline")
+    p.set_defaults(func=cmd_init)
+
+    p = sub.add_parser("generate", help="land a synthetic bank in the landing zone and raw tables")
+    p.add_argument("--transactions", type=int, default=1_000_000)
+    p.add_argument("--seed", type=int, default=42)
+    p.set_defaults(func=cmd_generate)
+
+    p = sub.add_parser("land-day", help="land the next business day of transactions as a batch")
+    p.set_defaults(func=cmd_land_day)
+
+    p = sub.add_parser("build", help="dbt build on the embedded Spark session")
+    p.add_argument("--full-refresh", action="store_true")
+    p.add_argument("--select", help="dbt node selection")
+    p.set_defaults(func=cmd_build)
+
+    p = sub.add_parser("sql", help="run Spark SQL against the warehouse")
+    p.add_argument("query")
+    p.add_argument("--format", choices=["table", "csv", "json"], default="table")
+    p.add_argument("--limit", type=int, default=100)
+    p.set_defaults(func=cmd_sql)
+
+    p = sub.add_parser("summary", help="tables per layer with row counts")
+    p.set_defaults(func=cmd_summary)
+
+    p = sub.add_parser("bench", help="benchmarks; the last line printed is one JSON object")
+    bench_sub = p.add_subparsers(dest="name", required=True)
+    b = bench_sub.add_parser("build", help="full dbt build, then one more day incrementally")
+    b.add_argument("--transactions", type=int, default=1_000_000)
+    b.add_argument("--seed", type=int, default=7)
+    p.set_defaults(func=cmd_bench)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except Exception as exc:  # one clear line for the user; FRONTIER_DEBUG=1 shows the traceback
+        if config.debug():
+            raise
+        print(f"frontier {args.command}: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

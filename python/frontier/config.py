@@ -1,0 +1,127 @@
+"""The one Spark/Hive configuration of the project.
+
+Every entry point reads this module: the ``frontier`` command, dbt's ``session`` target (through
+the ``spark-defaults.conf`` that ``frontier init`` renders from it), the ML jobs, the streaming job
+and the Thrift server. Nothing else in the repository names a warehouse path, a metastore URL or
+a Spark setting.
+
+Environment overrides (all optional):
+
+``FRONTIER_WAREHOUSE``       root folder of the local warehouse (default ``<repo>/.warehouse``)
+``FRONTIER_SPARK_MASTER``    Spark master URL (default ``local[2]``)
+``FRONTIER_DRIVER_MEMORY``   driver heap (default ``6g``)
+``FRONTIER_SHUFFLE_PARTITIONS``  initial shuffle partitions before AQE coalesces (default ``8``)
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+# Hive databases, one per layer. dbt's generate_schema_name macro maps folders onto these names.
+LAYERS = ("raw", "staging", "intermediate", "marts", "features", "ml")
+
+
+def project_root() -> Path:
+    """The repository root: the folder that holds ``dbt_project.yml``.
+
+    The package is installed in editable mode from ``python/``, so the root is two levels up from
+    this file. ``FRONTIER_PROJECT_ROOT`` overrides it for unusual installs.
+    """
+    override = os.environ.get("FRONTIER_PROJECT_ROOT")
+    root = Path(override) if override else Path(__file__).resolve().parents[2]
+    if not (root / "dbt_project.yml").is_file():
+        raise RuntimeError(
+            f"{root} holds no dbt_project.yml; set FRONTIER_PROJECT_ROOT to the repository root"
+        )
+    return root
+
+
+@dataclass(frozen=True)
+class Paths:
+    """Where the warehouse keeps its files; all absolute, so any working directory reaches them."""
+
+    home: Path
+
+    @property
+    def hive_warehouse(self) -> Path:
+        return self.home / "hive"
+
+    @property
+    def metastore_db(self) -> Path:
+        return self.home / "metastore_db"
+
+    @property
+    def landing(self) -> Path:
+        """The landing zone: files dropped by source systems, read by ``raw`` external tables."""
+        return self.home / "landing"
+
+    @property
+    def logs(self) -> Path:
+        return self.home / "logs"
+
+    @property
+    def checkpoints(self) -> Path:
+        return self.home / "checkpoints"
+
+    @property
+    def reports(self) -> Path:
+        return self.home / "reports"
+
+
+def paths() -> Paths:
+    home = os.environ.get("FRONTIER_WAREHOUSE")
+    return Paths(Path(home).resolve() if home else project_root() / ".warehouse")
+
+
+def debug() -> bool:
+    return os.environ.get("FRONTIER_DEBUG") == "1"
+
+
+def spark_master() -> str:
+    return os.environ.get("FRONTIER_SPARK_MASTER", "local[2]")
+
+
+def spark_conf(warehouse: Paths | None = None) -> dict[str, str]:
+    """Spark settings sized for a 2-core, 24 GB machine, with the embedded Derby metastore."""
+    p = warehouse or paths()
+    log4j = project_root() / "conf" / "log4j2.properties"
+    java_opts = f"-Dderby.system.home={p.home} -Dlog4j2.configurationFile=file:{log4j}"
+    return {
+        "spark.app.name": "frontier",
+        "spark.master": spark_master(),
+        "spark.sql.catalogImplementation": "hive",
+        "spark.sql.warehouse.dir": str(p.hive_warehouse),
+        "spark.hadoop.javax.jdo.option.ConnectionURL": (
+            f"jdbc:derby:;databaseName={p.metastore_db};create=true"
+        ),
+        "spark.hadoop.datanucleus.schema.autoCreateAll": "true",
+        "spark.hadoop.hive.metastore.schema.verification": "false",
+        "spark.hadoop.hive.exec.dynamic.partition.mode": "nonstrict",
+        "spark.driver.memory": os.environ.get("FRONTIER_DRIVER_MEMORY", "6g"),
+        "spark.driver.extraJavaOptions": java_opts,
+        "spark.executor.extraJavaOptions": java_opts,
+        # Few cores: a handful of shuffle partitions, which AQE coalesces further.
+        "spark.sql.shuffle.partitions": os.environ.get("FRONTIER_SHUFFLE_PARTITIONS", "8"),
+        "spark.default.parallelism": "4",
+        "spark.sql.adaptive.enabled": "true",
+        "spark.sql.adaptive.coalescePartitions.enabled": "true",
+        "spark.sql.adaptive.advisoryPartitionSizeInBytes": "64m",
+        "spark.sql.autoBroadcastJoinThreshold": "64m",
+        "spark.sql.files.maxPartitionBytes": "128m",
+        "spark.sql.sources.partitionOverwriteMode": "dynamic",
+        # The embedded metastore cannot filter date-typed partition keys; Spark then prunes itself.
+        "spark.sql.hive.metastorePartitionPruningFallbackOnException": "true",
+        "spark.sql.session.timeZone": "UTC",
+        # dbt-spark forces ANSI off for its sessions; every entry point behaves the same.
+        "spark.sql.ansi.enabled": "false",
+        "spark.ui.enabled": os.environ.get("FRONTIER_SPARK_UI", "false"),
+        "spark.ui.showConsoleProgress": "false",
+    }
+
+
+def render_spark_defaults(conf: dict[str, str]) -> str:
+    lines = ["# Rendered by `frontier init` from python/frontier/config.py; do not edit by hand."]
+    lines += [f"{key} {value}" for key, value in sorted(conf.items())]
+    return "\n".join(lines) + "\n"

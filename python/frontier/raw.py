@@ -1,0 +1,77 @@
+"""The landing zone and the ``raw`` database: files dropped by source systems, seen as Hive tables.
+
+Source systems land CSV extracts (every column a string, as an extract would be) under
+``<warehouse>/landing/<source>/<table>/``. Each is registered as an external Hive table
+``raw.<source>_<table>`` over that folder, so the files stay where they landed and dbt's sources
+read them. Typing and validation happen in dbt's staging layer, where bad values are caught.
+Append-only tables are partitioned by ``batch_date`` (the day a batch landed).
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import functions as F
+from pyspark.sql.types import DateType, TimestampType
+
+from frontier import config
+
+
+def landing_path(source: str, table: str) -> Path:
+    return config.paths().landing / source / table
+
+
+def as_extract(df: DataFrame) -> DataFrame:
+    """Every column as text, dates as yyyy-MM-dd and timestamps as yyyy-MM-dd HH:mm:ss."""
+    cols = []
+    for field in df.schema.fields:
+        col = F.col(field.name)
+        if isinstance(field.dataType, TimestampType):
+            col = F.date_format(col, "yyyy-MM-dd HH:mm:ss")
+        elif isinstance(field.dataType, DateType):
+            col = F.date_format(col, "yyyy-MM-dd")
+        cols.append(col.cast("string").alias(field.name))
+    return df.select(cols)
+
+
+def _write_csv(df: DataFrame, path: Path, mode: str = "overwrite") -> None:
+    as_extract(df).write.mode(mode).option("header", True).csv(str(path))
+
+
+def _register(spark: SparkSession, source: str, table: str, columns: list[str], partitioned: bool) -> None:
+    name = f"raw.{source}_{table}"
+    col_list = ", ".join(f"`{c}` string" for c in columns)
+    partition = ""
+    if partitioned:
+        col_list += ", `batch_date` string"
+        partition = "partitioned by (batch_date)"
+    spark.sql(f"drop table if exists {name}")
+    spark.sql(
+        f"create table {name} ({col_list}) using csv options (header 'true') {partition} "
+        f"location '{landing_path(source, table)}'"
+    )
+    if partitioned:
+        spark.sql(f"alter table {name} recover partitions")
+
+
+def land_snapshot(spark: SparkSession, source: str, table: str, df: DataFrame) -> None:
+    """Replace a full-snapshot extract (reference and master data) and register it."""
+    _write_csv(df.coalesce(1), landing_path(source, table))
+    _register(spark, source, table, df.columns, partitioned=False)
+
+
+def land_batch(spark: SparkSession, source: str, table: str, df: DataFrame, batch_date: str) -> None:
+    """Land one batch of an append-only extract as partition ``batch_date`` and register it."""
+    _write_csv(df, landing_path(source, table) / f"batch_date={batch_date}")
+    name = f"raw.{source}_{table}"
+    if spark.catalog.tableExists(name):
+        spark.sql(f"alter table {name} add if not exists partition (batch_date='{batch_date}')")
+    else:
+        _register(spark, source, table, df.columns, partitioned=True)
+
+
+def clear_source(source: str) -> None:
+    """Remove a source's landed files (a fresh ``generate`` replaces the whole history)."""
+    shutil.rmtree(config.paths().landing / source, ignore_errors=True)
