@@ -30,4 +30,16 @@ def run(args: list[str]) -> None:
     finally:
         os.chdir(cwd)
     if not result.success:
-        raise DbtError(f"dbt {' '.join(args)} failed" + (f": {result.exception}" if result.exception else ""))
+        raise DbtError(f"dbt {' '.join(args)} failed: {_failures(result)}")
+
+
+def _failures(result) -> str:
+    """Name each failing node with dbt's message (for a test: how many rows failed)."""
+    if result.exception is not None:
+        return str(result.exception)
+    failed = [
+        f"{r.node.name} ({r.status}: {r.message})"
+        for r in getattr(result.result, "results", [])
+        if str(r.status) in ("error", "fail", "runtime error")
+    ]
+    return "; ".join(failed) or "see the dbt log above"

@@ -1,0 +1,55 @@
+# The two commands of the README: `make demo` and `make test`. Everything else supports them.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+DEMO_TRANSACTIONS ?= 1000000
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: help java install demo test lint bench-build clean
+
+help:
+	@echo "make demo   set up, generate ~$(DEMO_TRANSACTIONS) transactions, dbt build, summary"
+	@echo "make test   set up and run the test suite"
+	@echo "make lint   ruff and sqlfluff"
+
+# Spark 4 needs Java 17+. On Debian, install the headless JRE when java is missing.
+java:
+	@if ! command -v java >/dev/null 2>&1; then \
+		if command -v apt-get >/dev/null 2>&1; then \
+			echo "java not found: installing openjdk-17-jre-headless"; \
+			$(SUDO) apt-get update -q && $(SUDO) apt-get install -y -q openjdk-17-jre-headless; \
+		else \
+			echo "Java 17 or newer is required: install a JDK/JRE 17+ and put java on PATH"; exit 1; \
+		fi; \
+	fi
+	@v=$$(java -version 2>&1 | sed -n 's/.*version "\([0-9]*\).*/\1/p' | head -1); \
+	if [ "$${v:-0}" -lt 17 ]; then echo "Java $$v found; Spark 4 needs 17 or newer"; exit 1; fi
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e ".[dev]"
+	touch $(STAMP)
+
+install: java $(STAMP)
+	@$(BIN)/frontier init
+
+demo: install
+	$(BIN)/frontier generate --transactions $(DEMO_TRANSACTIONS)
+	$(BIN)/frontier build --full-refresh
+	$(BIN)/frontier summary
+
+test: install
+	$(BIN)/pytest
+
+lint: install
+	$(BIN)/ruff check python tests
+	$(BIN)/ruff format --check python tests
+	$(BIN)/sqlfluff lint models
+
+bench-build: install
+	$(BIN)/frontier bench build --transactions $(DEMO_TRANSACTIONS)
+
+clean:
+	rm -rf .warehouse .warehouse-bench target logs

@@ -1,0 +1,71 @@
+"""Bad source rows end in the quarantine with a reason, or fail the build naming the test."""
+
+from __future__ import annotations
+
+import pytest
+from pyspark.sql import functions as F
+
+from frontier import dbt, raw
+from frontier.generator import TRANSACTION_COLUMNS
+
+BAD_BATCH = "2031-01-01"
+
+
+def _row(txn_id, account, ts="2025-01-05 10:00:00", amount="120.00", currency="CZK"):
+    return (txn_id, account, ts, amount, currency, "debit", "card_pos", "groceries", "M-X", "CZ", "0.00")
+
+
+def test_bad_transactions_are_quarantined_with_a_reason(spark, built):
+    account = str(spark.table("raw.core_accounts").orderBy("opened_date").first().account_id)
+    loaded_id, loaded_batch = spark.table("marts.fct_transactions").select("transaction_id", "batch_date").first()
+    rows = [
+        _row("T-BAD-OK", account),
+        _row("", account),
+        _row("T-BAD-ACCOUNT", "999999999"),
+        _row("T-BAD-ACCOUNT-TEXT", "abc"),
+        _row("T-BAD-TS", account, ts="yesterday noon"),
+        _row("T-BAD-NEG", account, amount="-50.00"),
+        _row("T-BAD-HUGE", account, amount="1000000000000"),
+        _row("T-BAD-CUR", account, currency="XYZ"),
+        _row("T-BAD-DUP", account, amount="10.00"),
+        _row("T-BAD-DUP", account, amount="20.00"),
+        _row(loaded_id, account),
+    ]
+    before = spark.table("marts.fct_transactions").count()
+    raw.land_batch(spark, "core", "transactions", spark.createDataFrame(rows, TRANSACTION_COLUMNS), BAD_BATCH)
+    dbt.run(["build"])
+
+    rejected = {
+        (r.transaction_id, r.rejection_reason)
+        for r in spark.table("intermediate.int_transactions_rejected").where(F.col("batch_date") == BAD_BATCH).collect()
+    }
+    assert rejected == {
+        ("", "missing transaction_id"),
+        ("T-BAD-ACCOUNT", "unknown account_id: 999999999"),
+        ("T-BAD-ACCOUNT-TEXT", "unparseable account_id: abc"),
+        ("T-BAD-TS", "unparseable transaction_ts: yesterday noon"),
+        ("T-BAD-NEG", "amount not positive: -50.00"),
+        ("T-BAD-HUGE", "amount out of range: 1000000000000 CZK"),
+        ("T-BAD-CUR", "unknown currency: XYZ"),
+        ("T-BAD-DUP", "duplicate transaction_id"),
+        (loaded_id, f"duplicate transaction_id: already loaded in batch {loaded_batch}"),
+    }
+    accepted = spark.table("marts.fct_transactions").where(F.col("batch_date") == BAD_BATCH)
+    assert sorted(r.transaction_id for r in accepted.collect()) == ["T-BAD-DUP", "T-BAD-OK"]
+    assert accepted.where(F.col("transaction_id") == "T-BAD-DUP").first().amount == 10
+    # Nothing lost: every landed row is either accepted or quarantined.
+    assert spark.table("marts.fct_transactions").count() == before + 2
+
+
+def test_negative_loan_amount_fails_the_build_naming_the_test(spark, built):
+    original = spark.table("raw.core_loans").drop("batch_date").toPandas()
+    broken = original.copy()
+    broken.loc[0, "amount"] = "-1000.0"
+    raw.land_snapshot(spark, "core", "loans", spark.createDataFrame(broken))
+    try:
+        with pytest.raises(dbt.DbtError) as failure:
+            dbt.run(["build", "--select", "stg_core__loans"])
+        assert "accepted_range_stg_core__loans_amount_czk" in str(failure.value)
+        assert "Got 1 result" in str(failure.value)
+    finally:
+        raw.land_snapshot(spark, "core", "loans", spark.createDataFrame(original))
