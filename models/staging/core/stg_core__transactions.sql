@@ -1,5 +1,6 @@
--- Typed and renamed postings. Values that do not parse become null here and are rejected with a
--- reason in int_transactions_validated; exact re-deliveries inside one batch collapse to one row.
+-- Typed and renamed postings. Values that do not parse become null here; int_transactions_validated
+-- then gives each bad row a rejection reason, and keeps one copy of each transaction id (the
+-- other copies go to the quarantine as duplicates).
 with
 
 source as (
@@ -10,7 +11,7 @@ source as (
 
 renamed as (
 
-    select distinct
+    select
         trim(transaction_id) as transaction_id,
         try_cast(account_id as bigint) as account_id,
         try_to_timestamp(transaction_ts, 'yyyy-MM-dd HH:mm:ss') as transaction_at,
