@@ -3,10 +3,10 @@ from __future__ import annotations
 import datetime as dt
 
 import numpy as np
+from frontier.generator import Spec, calendar, draw_bank
 from pyspark.sql import functions as F
 from pyspark.testing import assertDataFrameEqual
 
-from frontier.generator import Spec, calendar, draw_bank
 from tests.conftest import TEST_SEED, TEST_TRANSACTIONS
 
 
@@ -43,17 +43,21 @@ def test_generated_transactions(spark, generated):
         F.col("account_id"), F.col("opening_balance").cast("double").alias("opening")
     )
     fx = {"CZK": 1.0, "EUR": 25.0, "USD": 23.0, "GBP": 29.0, "PLN": 5.8, "HUF": 0.065}
-    rate = F.element_at(F.create_map(*[F.lit(x) for kv in fx.items() for x in kv]), F.col("currency"))
+    rate = F.element_at(
+        F.create_map(*[F.lit(x) for kv in fx.items() for x in kv]), F.col("currency")
+    )
     signed = F.round(F.col("amount").cast("double") * rate, 2) * F.when(
         F.col("direction") == "credit", 1
     ).otherwise(-1)
     per_account = txns.groupBy("account_id").agg(
         F.sum(signed).alias("net"),
-        F.max_by(F.col("balance_after").cast("double"), F.struct("transaction_ts", "transaction_id")).alias(
-            "last"
-        ),
+        F.max_by(
+            F.col("balance_after").cast("double"), F.struct("transaction_ts", "transaction_id")
+        ).alias("last"),
     )
-    off = per_account.join(accounts, "account_id").where(F.abs(F.col("opening") + F.col("net") - F.col("last")) > 0.05)
+    off = per_account.join(accounts, "account_id").where(
+        F.abs(F.col("opening") + F.col("net") - F.col("last")) > 0.05
+    )
     assert off.count() == 0
 
 

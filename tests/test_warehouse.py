@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import json
 
-from pyspark.sql import functions as F
-
 from frontier import cli, dbt
 from frontier.config import LAYERS
+from pyspark.sql import functions as F
 
 
 def test_each_layer_is_its_own_database(spark, built):
@@ -33,7 +32,10 @@ def test_every_generated_transaction_reaches_the_fact_table(spark, built):
 
 
 def test_sql_command_prints_the_count_as_json(spark, built, capsys):
-    assert cli.main(["sql", "select count(*) as n from marts.fct_transactions", "--format", "json"]) == 0
+    assert (
+        cli.main(["sql", "select count(*) as n from marts.fct_transactions", "--format", "json"])
+        == 0
+    )
     assert json.loads(capsys.readouterr().out) == [{"n": built["raw.core_transactions"]}]
 
 
@@ -45,7 +47,9 @@ def test_fact_table_is_partitioned_by_date(spark, built):
 
 def test_computed_balances_match_the_core_system(spark, built):
     balances = spark.table("marts.fct_daily_account_balances")
-    off = balances.where(F.abs(F.col("closing_balance_czk") - F.col("reported_closing_balance_czk")) > 0.01)
+    off = balances.where(
+        F.abs(F.col("closing_balance_czk") - F.col("reported_closing_balance_czk")) > 0.01
+    )
     assert balances.count() > 1000
     assert off.count() == 0
 
@@ -103,7 +107,9 @@ def test_incremental_build_adds_exactly_the_new_batch(spark, built):
     volume_after = spark.table("marts.fct_daily_volume").agg(F.sum("transaction_count")).first()[0]
     assert volume_after == volume_before + landed
     balances = spark.table("marts.fct_daily_account_balances")
-    off = balances.where(F.abs(F.col("closing_balance_czk") - F.col("reported_closing_balance_czk")) > 0.01)
+    off = balances.where(
+        F.abs(F.col("closing_balance_czk") - F.col("reported_closing_balance_czk")) > 0.01
+    )
     assert off.count() == 0
 
     # A second run with nothing new changes nothing.

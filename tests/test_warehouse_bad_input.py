@@ -3,21 +3,34 @@
 from __future__ import annotations
 
 import pytest
-from pyspark.sql import functions as F
-
 from frontier import dbt, raw
 from frontier.generator import TRANSACTION_COLUMNS
+from pyspark.sql import functions as F
 
 BAD_BATCH = "2031-01-01"
 
 
 def _row(txn_id, account, ts="2025-01-05 10:00:00", amount="120.00", currency="CZK"):
-    return (txn_id, account, ts, amount, currency, "debit", "card_pos", "groceries", "M-X", "CZ", "0.00")
+    return (
+        txn_id,
+        account,
+        ts,
+        amount,
+        currency,
+        "debit",
+        "card_pos",
+        "groceries",
+        "M-X",
+        "CZ",
+        "0.00",
+    )
 
 
 def test_bad_transactions_are_quarantined_with_a_reason(spark, built):
     account = str(spark.table("raw.core_accounts").orderBy("opened_date").first().account_id)
-    loaded_id, loaded_batch = spark.table("marts.fct_transactions").select("transaction_id", "batch_date").first()
+    loaded_id, loaded_batch = (
+        spark.table("marts.fct_transactions").select("transaction_id", "batch_date").first()
+    )
     rows = [
         _row("T-BAD-OK", account),
         _row("", account),
@@ -32,12 +45,16 @@ def test_bad_transactions_are_quarantined_with_a_reason(spark, built):
         _row(loaded_id, account),
     ]
     before = spark.table("marts.fct_transactions").count()
-    raw.land_batch(spark, "core", "transactions", spark.createDataFrame(rows, TRANSACTION_COLUMNS), BAD_BATCH)
+    raw.land_batch(
+        spark, "core", "transactions", spark.createDataFrame(rows, TRANSACTION_COLUMNS), BAD_BATCH
+    )
     dbt.run(["build"])
 
     rejected = {
         (r.transaction_id, r.rejection_reason)
-        for r in spark.table("intermediate.int_transactions_rejected").where(F.col("batch_date") == BAD_BATCH).collect()
+        for r in spark.table("intermediate.int_transactions_rejected")
+        .where(F.col("batch_date") == BAD_BATCH)
+        .collect()
     }
     assert rejected == {
         (None, "missing transaction_id"),  # an empty CSV field reads as null

@@ -98,7 +98,7 @@ final as (
     from activity
     left join month_end_balances
         on activity.customer_id = month_end_balances.customer_id
-        and activity.feature_month = month_end_balances.feature_month
+            and activity.feature_month = month_end_balances.feature_month
 
 )
 

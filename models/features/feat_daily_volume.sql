@@ -48,8 +48,8 @@ dense as (
     from spine
     left join volume
         on spine.volume_date = volume.volume_date
-        and spine.region_id = volume.region_id
-        and spine.channel = volume.channel
+            and spine.region_id = volume.region_id
+            and spine.channel = volume.channel
 
 ),
 
@@ -62,17 +62,27 @@ final as (
         transaction_count,
         amount_czk,
         {% for lag in [1, 7, 14, 28] -%}
-        lag(transaction_count, {{ lag }}) over (partition by region_id, channel order by volume_date) as count_lag_{{ lag }},
-        lag(amount_czk, {{ lag }}) over (partition by region_id, channel order by volume_date) as amount_lag_{{ lag }},
+            lag(transaction_count, {{ lag }})
+                over (partition by region_id, channel order by volume_date)
+                as count_lag_{{ lag }},
+            lag(amount_czk, {{ lag }})
+                over (partition by region_id, channel order by volume_date)
+                as amount_lag_{{ lag }},
         {% endfor -%}
-        avg(transaction_count) over (
-            partition by region_id, channel order by volume_date rows between 7 preceding and 1 preceding)
+        avg(transaction_count)
+            over (
+                partition by region_id, channel order by volume_date rows between 7 preceding and 1 preceding
+            )
             as count_mean_7,
-        avg(transaction_count) over (
-            partition by region_id, channel order by volume_date rows between 28 preceding and 1 preceding)
+        avg(transaction_count)
+            over (
+                partition by region_id, channel order by volume_date rows between 28 preceding and 1 preceding
+            )
             as count_mean_28,
-        avg(amount_czk) over (
-            partition by region_id, channel order by volume_date rows between 7 preceding and 1 preceding)
+        avg(amount_czk)
+            over (
+                partition by region_id, channel order by volume_date rows between 7 preceding and 1 preceding
+            )
             as amount_mean_7,
         dayofweek(volume_date) as day_of_week,
         dayofmonth(volume_date) as day_of_month,

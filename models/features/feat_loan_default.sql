@@ -40,8 +40,8 @@ history as (
     from loans
     inner join transactions
         on loans.account_id = transactions.account_id
-        and transactions.transaction_date < loans.application_date
-        and transactions.transaction_date
+            and loans.application_date > transactions.transaction_date
+            and transactions.transaction_date
             >= date_sub(loans.application_date, {{ var('feature_lookback_days') }})
 
 ),
@@ -91,7 +91,7 @@ final as (
         behaviour.negative_balance_share,
         behaviour.last_balance,
         cast(loans.monthly_payment_czk as double)
-            / nullif(behaviour.credit_amount / ({{ var('feature_lookback_days') }} / 30.0), 0)
+        / nullif(behaviour.credit_amount / ({{ var('feature_lookback_days') }} / 30.0), 0)
             as payment_to_income_ratio,
         cast(loans.is_default as int) as is_default
     from loans

@@ -34,15 +34,15 @@ fx_rates as (
 ),
 
 {% if is_incremental() %}
-already_accepted as (
+    already_accepted as (
 
-    select
-        transaction_id,
-        batch_date as accepted_batch_date
-    from {{ this }}
-    where rejection_reason is null
+        select
+            transaction_id,
+            batch_date as accepted_batch_date
+        from {{ this }}
+        where rejection_reason is null
 
-),
+    ),
 {% endif %}
 
 checked as (
@@ -53,7 +53,7 @@ checked as (
         fx_rates.czk_per_unit,
         accounts.account_id is not null as is_known_account,
         {% if is_incremental() -%}
-        already_accepted.accepted_batch_date,
+            already_accepted.accepted_batch_date,
         {%- else -%}
         cast(null as string) as accepted_batch_date,
         {%- endif %}
@@ -65,8 +65,8 @@ checked as (
     left join accounts on transactions.account_id = accounts.account_id
     left join fx_rates on transactions.currency_code = fx_rates.currency
     {% if is_incremental() -%}
-    left join already_accepted
-        on transactions.transaction_id = already_accepted.transaction_id
+        left join already_accepted
+            on transactions.transaction_id = already_accepted.transaction_id
     {%- endif %}
 
 ),

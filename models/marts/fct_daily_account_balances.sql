@@ -32,16 +32,16 @@ accounts as (
 ),
 
 {% if is_incremental() %}
-previous_closing as (
+    previous_closing as (
 
-    select
-        account_id,
-        max_by(closing_balance_czk, balance_date) as closing_balance_czk
-    from {{ this }}
-    where balance_date < '{{ from_date }}'
-    group by account_id
+        select
+            account_id,
+            max_by(closing_balance_czk, balance_date) as closing_balance_czk
+        from {{ this }}
+        where balance_date < '{{ from_date }}'
+        group by account_id
 
-),
+    ),
 {% endif %}
 
 base_balance as (
@@ -49,13 +49,13 @@ base_balance as (
     select
         accounts.account_id,
         {% if is_incremental() -%}
-        coalesce(previous_closing.closing_balance_czk, accounts.opening_balance_czk)
+            coalesce(previous_closing.closing_balance_czk, accounts.opening_balance_czk)
         {%- else -%}
         accounts.opening_balance_czk
         {%- endif %} as base_balance_czk
     from accounts
     {% if is_incremental() -%}
-    left join previous_closing on accounts.account_id = previous_closing.account_id
+        left join previous_closing on accounts.account_id = previous_closing.account_id
     {%- endif %}
 
 ),

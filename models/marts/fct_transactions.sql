@@ -19,7 +19,7 @@ validated as (
 
     select * from {{ ref('int_transactions_validated') }}
     where rejection_reason is null
-      and batch_date > '{{ loaded_through }}'
+        and batch_date > '{{ loaded_through }}'
 
 ),
 
@@ -43,7 +43,8 @@ new_rows as (
         validated.amount_czk,
         validated.direction,
         case when validated.direction = 'credit' then validated.amount_czk
-            else -validated.amount_czk end as signed_amount_czk,
+            else -validated.amount_czk
+        end as signed_amount_czk,
         validated.channel,
         validated.merchant_category,
         validated.counterparty,
@@ -58,20 +59,20 @@ new_rows as (
 ),
 
 {% if is_incremental() %}
-carried_over as (
+    carried_over as (
 
-    select * from {{ this }}
-    where transaction_date in (select distinct new_rows.transaction_date from new_rows)
+        select * from {{ this }}
+        where transaction_date in (select distinct new_rows.transaction_date from new_rows)
 
-),
+    ),
 {% endif %}
 
 final as (
 
     select * from new_rows
     {% if is_incremental() %}
-    union all
-    select * from carried_over
+        union all
+        select * from carried_over
     {% endif %}
 
 )

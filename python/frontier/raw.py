@@ -40,7 +40,9 @@ def _write_csv(df: DataFrame, path: Path, mode: str = "overwrite") -> None:
     as_extract(df).write.mode(mode).option("header", True).csv(str(path))
 
 
-def _register(spark: SparkSession, source: str, table: str, columns: list[str], partitioned: bool) -> None:
+def _register(
+    spark: SparkSession, source: str, table: str, columns: list[str], partitioned: bool
+) -> None:
     name = f"raw.{source}_{table}"
     col_list = ", ".join(f"`{c}` string" for c in columns)
     partition = ""
@@ -62,7 +64,9 @@ def land_snapshot(spark: SparkSession, source: str, table: str, df: DataFrame) -
     _register(spark, source, table, df.columns, partitioned=False)
 
 
-def land_batch(spark: SparkSession, source: str, table: str, df: DataFrame, batch_date: str) -> None:
+def land_batch(
+    spark: SparkSession, source: str, table: str, df: DataFrame, batch_date: str
+) -> None:
     """Land one batch of an append-only extract as partition ``batch_date`` and register it."""
     _write_csv(df, landing_path(source, table) / f"batch_date={batch_date}")
     name = f"raw.{source}_{table}"

@@ -124,23 +124,36 @@ def _history_rows(spark: SparkSession, spec: Spec, bank: Bank) -> DataFrame:
         & (tx.uniform(seed, "burst", F.col("account_id"), F.col("burst_block")) < tx.P_BURST_BLOCK),
     )
     # A burst's rows share the day of the burst's first row.
-    day_seq = F.when(F.col("is_burst"), F.col("burst_block") * tx.BURST_BLOCK).otherwise(F.col("seq"))
+    day_seq = F.when(F.col("is_burst"), F.col("burst_block") * tx.BURST_BLOCK).otherwise(
+        F.col("seq")
+    )
     u = F.col("share_before_open") + tx.uniform(seed, "day", F.col("account_id"), day_seq) * (
         1 - F.col("share_before_open")
     )
-    rows = rows.withColumn("bucket", F.least(F.floor(u * CDF_BUCKETS).cast("int"), F.lit(CDF_BUCKETS - 1)))
+    rows = rows.withColumn(
+        "bucket", F.least(F.floor(u * CDF_BUCKETS).cast("int"), F.lit(CDF_BUCKETS - 1))
+    )
     rows = rows.join(F.broadcast(days), "bucket")
     rows = rows.withColumn(
         "transaction_date",
-        F.date_add(F.lit(period.start), F.greatest(F.col("day_idx"), F.col("opened_idx")).cast("int")),
+        F.date_add(
+            F.lit(period.start), F.greatest(F.col("day_idx"), F.col("opened_idx")).cast("int")
+        ),
     )
     return rows.withColumn(
         "transaction_id",
-        F.concat(F.lit("T"), F.col("account_id").cast("string"), F.lit("-"), F.lpad(F.col("seq").cast("string"), 7, "0")),
+        F.concat(
+            F.lit("T"),
+            F.col("account_id").cast("string"),
+            F.lit("-"),
+            F.lpad(F.col("seq").cast("string"), 7, "0"),
+        ),
     )
 
 
-def _land_transactions(spark: SparkSession, rows: DataFrame, opening: DataFrame, seed: int, batch: str) -> int:
+def _land_transactions(
+    spark: SparkSession, rows: DataFrame, opening: DataFrame, seed: int, batch: str
+) -> int:
     txns = tx.with_attributes(rows, seed, fx_rates())
     txns = tx.with_balances(txns, opening).select(*TRANSACTION_COLUMNS)
     raw.land_batch(spark, SOURCE, "transactions", txns, batch)
@@ -166,7 +179,10 @@ def generate(spark: SparkSession, spec: Spec) -> dict[str, int]:
         raw.land_snapshot(spark, SOURCE, name, spark.createDataFrame(frame))
 
     opening = spark.createDataFrame(bank.accounts[["account_id", "opening_balance"]])
-    counts = {f"raw.{SOURCE}_{name}": len(getattr(bank, name)) for name in ("regions", "branches", "customers", "accounts", "loans")}
+    counts = {
+        f"raw.{SOURCE}_{name}": len(getattr(bank, name))
+        for name in ("regions", "branches", "customers", "accounts", "loans")
+    }
     counts[f"raw.{SOURCE}_transactions"] = _land_transactions(
         spark, _history_rows(spark, spec, bank), opening, spec.seed, spec.end
     )
@@ -187,7 +203,9 @@ def land_next_day(spark: SparkSession) -> tuple[str, int]:
     period = spec.period
 
     # Each account keeps its historical pace, scaled by how busy this day is.
-    weights = np.array([calendar.day_weight(d, period.start) for d in calendar.days(period.start, period.end)])
+    weights = np.array(
+        [calendar.day_weight(d, period.start) for d in calendar.days(period.start, period.end)]
+    )
     active_weight = weights.sum() * (1 - bank.accounts["share_before_open"].to_numpy())
     pace = bank.accounts["n_transactions"].to_numpy() / np.maximum(active_weight, 1e-9)
     lam = pace * calendar.day_weight(day, period.start)
@@ -214,13 +232,23 @@ def land_next_day(spark: SparkSession) -> tuple[str, int]:
             ),
         )
     )  # fmt: skip
-    latest = spark.table(f"raw.{SOURCE}_transactions").groupBy("account_id").agg(
-        F.max_by(F.col("balance_after").cast("double"), F.col("transaction_ts")).alias("latest_balance")
+    latest = (
+        spark.table(f"raw.{SOURCE}_transactions")
+        .groupBy("account_id")
+        .agg(
+            F.max_by(F.col("balance_after").cast("double"), F.col("transaction_ts")).alias(
+                "latest_balance"
+            )
+        )
     )
     opening = (
         spark.createDataFrame(bank.accounts[["account_id", "opening_balance"]])
-        .join(latest.withColumn("account_id", F.col("account_id").cast("long")), "account_id", "left")
-        .select("account_id", F.coalesce("latest_balance", "opening_balance").alias("opening_balance"))
+        .join(
+            latest.withColumn("account_id", F.col("account_id").cast("long")), "account_id", "left"
+        )
+        .select(
+            "account_id", F.coalesce("latest_balance", "opening_balance").alias("opening_balance")
+        )
     )
     n = _land_transactions(spark, rows, opening, spec.seed, day.isoformat())
     manifest["batches"].append(day.isoformat())

@@ -140,7 +140,9 @@ def customers(rng: np.random.Generator, n: int, period: Period, branch_df: pd.Da
 def accounts(rng: np.random.Generator, n: int, period: Period, cust: pd.DataFrame) -> pd.DataFrame:
     """Accounts: every customer has one; the rest go to random customers."""
     n_cust = len(cust)
-    owner_idx = np.concatenate([np.arange(n_cust), rng.integers(0, n_cust, size=max(0, n - n_cust))])
+    owner_idx = np.concatenate(
+        [np.arange(n_cust), rng.integers(0, n_cust, size=max(0, n - n_cust))]
+    )
     owner_idx = owner_idx[:n]
     owners = cust.iloc[owner_idx].reset_index(drop=True)
     first_account = np.arange(n) < n_cust
@@ -148,7 +150,9 @@ def accounts(rng: np.random.Generator, n: int, period: Period, cust: pd.DataFram
     account_type = np.where(
         owners["segment"].to_numpy() == "small_business",
         "business",
-        np.where(first_account, "current", rng.choice(["current", "savings"], size=n, p=[0.6, 0.4])),
+        np.where(
+            first_account, "current", rng.choice(["current", "savings"], size=n, p=[0.6, 0.4])
+        ),
     )
     joined = np.array([(d - period.start).days for d in owners["joined_date"]])
     # First account opens when the customer joins; later ones at a random later date.
@@ -167,7 +171,9 @@ def accounts(rng: np.random.Generator, n: int, period: Period, cust: pd.DataFram
     income_factor = owners["income_band"].map(INCOME_FACTOR).to_numpy() * np.where(
         account_type == "business", 2.0, 1.0
     )
-    opening_balance = (owners["monthly_income_czk"].to_numpy() * rng.uniform(0.3, 3.0, size=n)).round(2)
+    opening_balance = (
+        owners["monthly_income_czk"].to_numpy() * rng.uniform(0.3, 3.0, size=n)
+    ).round(2)
     return pd.DataFrame(
         {
             "account_id": account_id,
@@ -203,7 +209,9 @@ def loans(rng: np.random.Generator, period: Period, cust: pd.DataFrame, acct: pd
 
     acct_of = first_account.loc[borrowers["customer_id"]]
     earliest = np.maximum(acct_of["opened_idx"].to_numpy() + 120, 120)
-    application = earliest + (rng.random(n) * np.maximum(period.days - 30 - earliest, 1)).astype(int)
+    application = earliest + (rng.random(n) * np.maximum(period.days - 30 - earliest, 1)).astype(
+        int
+    )
     term = rng.choice(LOAN_TERMS_MONTHS, size=n)
     income = borrowers["monthly_income_czk"].to_numpy()
     amount = (income * rng.uniform(2, 18, size=n)).round(-3)
@@ -215,7 +223,9 @@ def loans(rng: np.random.Generator, period: Period, cust: pd.DataFrame, acct: pd
     matured = application + term * 30 <= period.days - 1
     status = np.where(defaults, np.where(matured, "B", "D"), np.where(matured, "A", "C"))
     # The bank prices on what it sees: income and burden, plus noise; not the hidden risk.
-    rate = (0.049 + 0.012 * burden + 0.02 * (income < 30_000) + rng.normal(0, 0.004, size=n)).round(4)
+    rate = (0.049 + 0.012 * burden + 0.02 * (income < 30_000) + rng.normal(0, 0.004, size=n)).round(
+        4
+    )
     return pd.DataFrame(
         {
             "loan_id": np.arange(5_001, 5_001 + n),

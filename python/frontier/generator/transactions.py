@@ -37,12 +37,30 @@ PURCHASE_CATEGORIES = {
     "entertainment": (0.08, 600.0),
     "online_retail": (0.10, 1_100.0),
 }
-BILL_CATEGORIES = {"utilities": (0.45, 2_200.0), "rent": (0.30, 14_000.0), "insurance": (0.25, 1_800.0)}
+BILL_CATEGORIES = {
+    "utilities": (0.45, 2_200.0),
+    "rent": (0.30, 14_000.0),
+    "insurance": (0.25, 1_800.0),
+}
 GAMBLING_MEDIAN = 900.0
 CASH_MEDIAN = 2_000.0
 # debit channel -> share (ATM share grows with the hidden risk, see _debit_channel)
-DEBIT_CHANNELS = {"card_pos": 0.50, "mobile": 0.20, "online": 0.17, "transfer": 0.09, "branch": 0.04}
-FOREIGN = {"DE": "EUR", "AT": "EUR", "SK": "EUR", "PL": "PLN", "HU": "HUF", "IT": "EUR", "GB": "GBP"}
+DEBIT_CHANNELS = {
+    "card_pos": 0.50,
+    "mobile": 0.20,
+    "online": 0.17,
+    "transfer": 0.09,
+    "branch": 0.04,
+}
+FOREIGN = {
+    "DE": "EUR",
+    "AT": "EUR",
+    "SK": "EUR",
+    "PL": "PLN",
+    "HU": "HUF",
+    "IT": "EUR",
+    "GB": "GBP",
+}
 FAR_COUNTRIES = ("US", "BR", "TH", "AE", "NG")
 # hour of day -> relative weight of activity
 HOUR_WEIGHTS = (
@@ -70,14 +88,20 @@ def choose(u: Column, options: Sequence[str], weights: Sequence[float]) -> Colum
     expr, cumulative = None, 0.0
     for option, weight in zip(options[:-1], weights[:-1], strict=True):
         cumulative += weight / total
-        expr = (F.when(u < cumulative, option)) if expr is None else expr.when(u < cumulative, option)
+        expr = (
+            (F.when(u < cumulative, option)) if expr is None else expr.when(u < cumulative, option)
+        )
     return F.lit(options[-1]) if expr is None else expr.otherwise(options[-1])
 
 
 def _median_lookup(category: Column, table: dict[str, tuple[float, float]]) -> Column:
     expr = None
     for name, (_, median) in table.items():
-        expr = F.when(category == name, median) if expr is None else expr.when(category == name, median)
+        expr = (
+            F.when(category == name, median)
+            if expr is None
+            else expr.when(category == name, median)
+        )
     return expr
 
 
@@ -112,9 +136,13 @@ def with_attributes(rows: DataFrame, seed: int, fx_rates: dict[str, float]) -> D
     p_atm = 0.10 + 0.18 * risk
     u_channel = uniform(seed, "channel", key)
     debit_channel = F.when(u_channel < p_atm, "atm").otherwise(
-        choose((u_channel - p_atm) / (1 - p_atm), list(DEBIT_CHANNELS), list(DEBIT_CHANNELS.values()))
+        choose(
+            (u_channel - p_atm) / (1 - p_atm), list(DEBIT_CHANNELS), list(DEBIT_CHANNELS.values())
+        )
     )
-    credit_channel = choose(uniform(seed, "credit_channel", key), ["transfer", "branch", "mobile"], [0.75, 0.1, 0.15])
+    credit_channel = choose(
+        uniform(seed, "credit_channel", key), ["transfer", "branch", "mobile"], [0.75, 0.1, 0.15]
+    )
     day_of_month = F.dayofmonth("transaction_date")
     is_salary = (
         (F.col("account_type") != "savings")
@@ -131,7 +159,9 @@ def with_attributes(rows: DataFrame, seed: int, fx_rates: dict[str, float]) -> D
             [s for s, _ in PURCHASE_CATEGORIES.values()],
         )
     )
-    bill_category = choose(uniform(seed, "bill", key), list(BILL_CATEGORIES), [s for s, _ in BILL_CATEGORIES.values()])
+    bill_category = choose(
+        uniform(seed, "bill", key), list(BILL_CATEGORIES), [s for s, _ in BILL_CATEGORIES.values()]
+    )
 
     df = rows.withColumn("anomaly_type", anomaly).withColumn("is_credit", is_credit)
     df = df.withColumn(
@@ -184,7 +214,10 @@ def with_attributes(rows: DataFrame, seed: int, fx_rates: dict[str, float]) -> D
     home_purchase = F.col("is_credit") | F.col("channel").isin("transfer", "branch")
     df = df.withColumn(
         "country",
-        F.when(F.col("anomaly_type") == "foreign_high", choose(uniform(seed, "far", key), FAR_COUNTRIES, [1] * 5))
+        F.when(
+            F.col("anomaly_type") == "foreign_high",
+            choose(uniform(seed, "far", key), FAR_COUNTRIES, [1] * 5),
+        )
         .when(F.col("is_burst") | home_purchase | (u_country >= 0.03), "CZ")
         .otherwise(choose(u_country / 0.03, list(FOREIGN), [1] * len(FOREIGN))),
     )
@@ -192,7 +225,9 @@ def with_attributes(rows: DataFrame, seed: int, fx_rates: dict[str, float]) -> D
     for country, cur in FOREIGN.items():
         currency = currency.when(F.col("country") == country, cur)
     df = df.withColumn("currency", currency.otherwise("USD"))
-    rate = F.element_at(F.create_map(*[F.lit(x) for kv in fx_rates.items() for x in kv]), F.col("currency"))
+    rate = F.element_at(
+        F.create_map(*[F.lit(x) for kv in fx_rates.items() for x in kv]), F.col("currency")
+    )
     # The amount is fixed in the transaction's currency; the account is charged its CZK value.
     df = df.withColumn("amount", F.round(F.col("amount_czk") / rate, 2))
     df = df.withColumn("amount_czk", F.round(F.col("amount") * rate, 2))
@@ -200,20 +235,55 @@ def with_attributes(rows: DataFrame, seed: int, fx_rates: dict[str, float]) -> D
     hour = choose(uniform(seed, "hour", key), [str(h) for h in range(24)], HOUR_WEIGHTS).cast("int")
     second_of_day = hour * 3600 + F.floor(uniform(seed, "second", key) * 3600).cast("int")
     burst_second = (
-        F.lit(9 * 3600) + F.floor(uniform(seed, "burst_time", F.col("account_id"), F.col("burst_block")) * 13 * 3600)
+        F.lit(9 * 3600)
+        + F.floor(
+            uniform(seed, "burst_time", F.col("account_id"), F.col("burst_block")) * 13 * 3600
+        )
     ).cast("int") + F.col("burst_offset") * 40
     seconds = F.when(F.col("is_burst"), burst_second).otherwise(second_of_day)
     df = df.withColumn(
         "transaction_ts",
-        F.timestamp_seconds(F.unix_timestamp(F.col("transaction_date").cast("timestamp")) + seconds),
+        F.timestamp_seconds(
+            F.unix_timestamp(F.col("transaction_date").cast("timestamp")) + seconds
+        ),
     )
 
     counterparty = (
-        F.when(F.col("merchant_category") == "salary", F.concat(F.lit("EMPLOYER-"), F.pmod(F.xxhash64(F.lit(seed), F.col("account_id")), F.lit(400)).cast("string")))
-        .when(F.col("is_credit"), F.concat(F.lit("CZ-ACC-"), F.pmod(F.xxhash64(F.lit(seed), key), F.lit(99_999_999)).cast("string")))
-        .when(F.col("channel") == "atm", F.concat(F.lit("ATM-"), F.col("branch_id").cast("string"), F.lit("-"), F.pmod(F.xxhash64(key), F.lit(4)).cast("string")))
-        .when(F.col("channel") == "branch", F.concat(F.lit("BRANCH-"), F.col("branch_id").cast("string")))
-        .otherwise(F.concat(F.lit("M-"), F.upper(F.col("merchant_category")), F.lit("-"), F.pmod(F.xxhash64(F.lit(seed), key, F.lit("m")), F.lit(150)).cast("string")))
+        F.when(
+            F.col("merchant_category") == "salary",
+            F.concat(
+                F.lit("EMPLOYER-"),
+                F.pmod(F.xxhash64(F.lit(seed), F.col("account_id")), F.lit(400)).cast("string"),
+            ),
+        )
+        .when(
+            F.col("is_credit"),
+            F.concat(
+                F.lit("CZ-ACC-"),
+                F.pmod(F.xxhash64(F.lit(seed), key), F.lit(99_999_999)).cast("string"),
+            ),
+        )
+        .when(
+            F.col("channel") == "atm",
+            F.concat(
+                F.lit("ATM-"),
+                F.col("branch_id").cast("string"),
+                F.lit("-"),
+                F.pmod(F.xxhash64(key), F.lit(4)).cast("string"),
+            ),
+        )
+        .when(
+            F.col("channel") == "branch",
+            F.concat(F.lit("BRANCH-"), F.col("branch_id").cast("string")),
+        )
+        .otherwise(
+            F.concat(
+                F.lit("M-"),
+                F.upper(F.col("merchant_category")),
+                F.lit("-"),
+                F.pmod(F.xxhash64(F.lit(seed), key, F.lit("m")), F.lit(150)).cast("string"),
+            )
+        )
     )
     df = df.withColumn("counterparty", counterparty)
     df = df.withColumn("direction", F.when(F.col("is_credit"), "credit").otherwise("debit"))
@@ -222,7 +292,9 @@ def with_attributes(rows: DataFrame, seed: int, fx_rates: dict[str, float]) -> D
 
 def with_balances(txns: DataFrame, opening: DataFrame) -> DataFrame:
     """Add ``balance_after``: the opening balance plus the running sum of signed CZK amounts."""
-    signed = F.when(F.col("direction") == "credit", F.col("amount_czk")).otherwise(-F.col("amount_czk"))
+    signed = F.when(F.col("direction") == "credit", F.col("amount_czk")).otherwise(
+        -F.col("amount_czk")
+    )
     order = Window.partitionBy("account_id").orderBy("transaction_ts", "transaction_id")
     running = F.sum(signed).over(order.rowsBetween(Window.unboundedPreceding, Window.currentRow))
     return txns.join(opening, "account_id").withColumn(
