@@ -38,5 +38,5 @@ def built(generated):
     """The generated bank after a full `dbt build` (models, tests and unit tests)."""
     from frontier import dbt
 
-    dbt.run(["build", "--full-refresh"])
+    dbt.build(full_refresh=True)
     return generated

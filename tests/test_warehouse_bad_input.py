@@ -48,7 +48,7 @@ def test_bad_transactions_are_quarantined_with_a_reason(spark, built):
     raw.land_batch(
         spark, "core", "transactions", spark.createDataFrame(rows, TRANSACTION_COLUMNS), BAD_BATCH
     )
-    dbt.run(["build"])
+    dbt.build()
 
     rejected = {
         (r.transaction_id, r.rejection_reason)

@@ -41,6 +41,7 @@ fx_rates as (
             batch_date as accepted_batch_date
         from {{ this }}
         where rejection_reason is null
+            and transaction_id in (select transactions.transaction_id from transactions)
 
     ),
 {% endif %}

@@ -12,6 +12,9 @@
 -- rows already loaded on a day that a new batch touches are carried over (late postings).
 
 {%- set loaded_through = high_water_mark('batch_date') %}
+{%- set new_days = new_batch_dates(
+    ref('int_transactions_validated'), 'to_date(transaction_at)', loaded_through
+) %}
 
 with
 
@@ -62,7 +65,7 @@ new_rows as (
     carried_over as (
 
         select * from {{ this }}
-        where transaction_date in (select distinct new_rows.transaction_date from new_rows)
+        where transaction_date in ('{{ new_days | join("', '") if new_days else "9999-12-31" }}')
 
     ),
 {% endif %}

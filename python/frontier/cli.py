@@ -48,13 +48,8 @@ def cmd_land_day(args: argparse.Namespace) -> int:
 def cmd_build(args: argparse.Namespace) -> int:
     from frontier import dbt
 
-    dbt_args = ["build"]
-    if args.full_refresh:
-        dbt_args.append("--full-refresh")
-    if args.select:
-        dbt_args += ["--select", args.select]
     start = time.perf_counter()
-    dbt.run(dbt_args)
+    dbt.build(full_refresh=args.full_refresh, select=args.select)
     _progress(f"dbt build finished in {time.perf_counter() - start:.1f}s")
     return 0
 

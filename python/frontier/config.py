@@ -111,8 +111,13 @@ def spark_conf(warehouse: Paths | None = None) -> dict[str, str]:
         "spark.sql.autoBroadcastJoinThreshold": "64m",
         "spark.sql.files.maxPartitionBytes": "128m",
         "spark.sql.sources.partitionOverwriteMode": "dynamic",
-        # The embedded metastore cannot filter date-typed partition keys; Spark then prunes itself.
-        "spark.sql.hive.metastorePartitionPruningFallbackOnException": "true",
+        # Partitions of parquet/CSV tables are found by listing their folders, not stored in the
+        # metastore: on a local or HDFS file system listing is fast, while fetching hundreds of
+        # partitions from the metastore for every query serialises on the one Hive client.
+        "spark.sql.hive.manageFilesourcePartitions": "false",
+        # List partition folders on the driver: a distributed listing job per query costs
+        # seconds of task scheduling on two cores for a table with hundreds of day partitions.
+        "spark.sql.sources.parallelPartitionDiscovery.threshold": "100000",
         "spark.sql.session.timeZone": "UTC",
         # dbt-spark forces ANSI off for its sessions; every entry point behaves the same.
         "spark.sql.ansi.enabled": "false",

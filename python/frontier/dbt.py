@@ -6,10 +6,14 @@ dbt-spark's ``session`` method calls ``SparkSession.builder.getOrCreate()``; sta
 
 from __future__ import annotations
 
+import json
 import os
 
 from frontier import config
 from frontier.spark import get_spark
+
+# The table whose latest batch tells an incremental build what is new.
+BATCH_LEDGER = "marts.fct_transactions"
 
 
 class DbtError(RuntimeError):
@@ -31,6 +35,33 @@ def run(args: list[str]) -> None:
         os.chdir(cwd)
     if not result.success:
         raise DbtError(f"dbt {' '.join(args)} failed: {_failures(result)}")
+
+
+def build(full_refresh: bool = False, select: str | None = None) -> None:
+    """``dbt build``: everything on a full refresh; on an incremental run, what is new.
+
+    An incremental run passes the last loaded batch as ``test_batches_after``, so the data
+    tests of batch-tracked models check the rows this run added (see
+    macros/warehouse/get_where_subquery.sql), and leaves out dbt unit tests, which test logic,
+    not data (they run with every full build and in CI).
+    """
+    args = ["build"]
+    if select:
+        args += ["--select", select]
+    loaded_through = None if full_refresh else _loaded_through()
+    if full_refresh:
+        args.append("--full-refresh")
+    elif loaded_through:
+        args += ["--vars", json.dumps({"test_batches_after": loaded_through})]
+        args += ["--exclude-resource-type", "unit_test"]
+    run(args)
+
+
+def _loaded_through() -> str | None:
+    spark = get_spark()
+    if not spark.catalog.tableExists(BATCH_LEDGER):
+        return None
+    return spark.table(BATCH_LEDGER).agg({"batch_date": "max"}).first()[0]
 
 
 def _failures(result) -> str:

@@ -4,7 +4,8 @@ Source systems land CSV extracts (every column a string, as an extract would be)
 ``<warehouse>/landing/<source>/<table>/``. Each is registered as an external Hive table
 ``raw.<source>_<table>`` over that folder, so the files stay where they landed and dbt's sources
 read them. Typing and validation happen in dbt's staging layer, where bad values are caught.
-Append-only tables are partitioned by ``batch_date`` (the day a batch landed).
+Append-only tables are partitioned by ``batch_date`` (the day a batch landed); partitions are
+found by listing the folders (see ``spark.sql.hive.manageFilesourcePartitions`` in config.py).
 """
 
 from __future__ import annotations
@@ -54,8 +55,6 @@ def _register(
         f"create table {name} ({col_list}) using csv options (header 'true') {partition} "
         f"location '{landing_path(source, table)}'"
     )
-    if partitioned:
-        spark.sql(f"alter table {name} recover partitions")
 
 
 def land_snapshot(spark: SparkSession, source: str, table: str, df: DataFrame) -> None:
@@ -71,7 +70,7 @@ def land_batch(
     _write_csv(df, landing_path(source, table) / f"batch_date={batch_date}")
     name = f"raw.{source}_{table}"
     if spark.catalog.tableExists(name):
-        spark.sql(f"alter table {name} add if not exists partition (batch_date='{batch_date}')")
+        spark.catalog.refreshTable(name)  # partitions are discovered from the folders
     else:
         _register(spark, source, table, df.columns, partitioned=True)
 

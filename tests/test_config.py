@@ -1,0 +1,36 @@
+"""One configuration: every entry point, from any working directory, reaches one warehouse."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from frontier import config
+
+
+def test_paths_do_not_depend_on_the_working_directory(monkeypatch):
+    monkeypatch.delenv("FRONTIER_WAREHOUSE", raising=False)
+    root = config.project_root()
+    seen = set()
+    for folder in (root, root / "models" / "marts", Path("/")):
+        monkeypatch.chdir(folder)
+        seen.add(config.paths().home)
+    assert seen == {root / ".warehouse"}
+
+
+def test_spark_defaults_carry_absolute_warehouse_and_metastore(monkeypatch, tmp_path):
+    monkeypatch.setenv("FRONTIER_WAREHOUSE", str(tmp_path / "wh"))
+    conf = config.spark_conf()
+    rendered = config.render_spark_defaults(conf)
+    assert f"spark.sql.warehouse.dir {tmp_path / 'wh' / 'hive'}" in rendered
+    assert f"databaseName={tmp_path / 'wh' / 'metastore_db'};create=true" in rendered
+    assert conf["spark.master"] == "local[2]"
+    assert os.path.isabs(conf["spark.sql.warehouse.dir"])
+
+
+def test_master_and_memory_are_overridable(monkeypatch):
+    monkeypatch.setenv("FRONTIER_SPARK_MASTER", "spark://127.0.0.1:7077")
+    monkeypatch.setenv("FRONTIER_DRIVER_MEMORY", "2g")
+    conf = config.spark_conf()
+    assert conf["spark.master"] == "spark://127.0.0.1:7077"
+    assert conf["spark.driver.memory"] == "2g"
