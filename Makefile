@@ -36,9 +36,7 @@ install: java $(STAMP)
 	@$(BIN)/frontier init
 
 demo: install
-	$(BIN)/frontier generate --transactions $(DEMO_TRANSACTIONS)
-	$(BIN)/frontier build --full-refresh
-	$(BIN)/frontier summary
+	$(BIN)/frontier demo --transactions $(DEMO_TRANSACTIONS)
 
 test: install
 	$(BIN)/pytest

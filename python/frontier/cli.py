@@ -69,6 +69,19 @@ def cmd_sql(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_demo(args: argparse.Namespace) -> int:
+    """Generate, build and summarise in one Spark session (what `make demo` runs)."""
+    start = time.perf_counter()
+    cmd_generate(args)
+    cmd_build(argparse.Namespace(full_refresh=True, select=None))
+    cmd_summary(args)
+    _progress(
+        f"demo finished in {time.perf_counter() - start:.0f}s; warehouse at {config.paths().home}"
+    )
+    _progress('try: frontier sql "select * from marts.fct_daily_volume limit 10"')
+    return 0
+
+
 def cmd_summary(args: argparse.Namespace) -> int:
     from frontier.summary import print_summary
 
@@ -109,6 +122,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--format", choices=["table", "csv", "json"], default="table")
     p.add_argument("--limit", type=int, default=100)
     p.set_defaults(func=cmd_sql)
+
+    p = sub.add_parser("demo", help="generate, build and summarise (what `make demo` runs)")
+    p.add_argument("--transactions", type=int, default=1_000_000)
+    p.add_argument("--seed", type=int, default=42)
+    p.set_defaults(func=cmd_demo)
 
     p = sub.add_parser("summary", help="tables per layer with row counts")
     p.set_defaults(func=cmd_summary)

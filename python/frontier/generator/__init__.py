@@ -12,6 +12,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import json
+import sys
 from dataclasses import asdict, dataclass
 
 import numpy as np
@@ -41,6 +42,10 @@ TRANSACTION_COLUMNS = [
     "country",
     "balance_after",
 ]
+
+
+def _progress(message: str) -> None:
+    print(f"[generate] {message}", file=sys.stderr, flush=True)
 
 
 @dataclass(frozen=True)
@@ -169,6 +174,10 @@ def _land_transactions(
 def generate(spark: SparkSession, spec: Spec) -> dict[str, int]:
     """Land a whole generated bank and return row counts per raw table."""
     bank = draw_bank(spec)
+    _progress(
+        f"drew {len(bank.customers):,} customers, {len(bank.accounts):,} accounts, "
+        f"{len(bank.loans):,} loans"
+    )
     raw.clear_source(SOURCE)
     raw.clear_source(LABEL_SOURCE)
     hidden = ["risk", "monthly_income_czk", "opened_idx", "activity", "income_factor",
@@ -178,6 +187,7 @@ def generate(spark: SparkSession, spec: Spec) -> dict[str, int]:
         frame = frame.drop(columns=[c for c in hidden if c in frame.columns])
         raw.land_snapshot(spark, SOURCE, name, spark.createDataFrame(frame))
 
+    _progress(f"landed master data; drawing {spec.transactions:,} transactions")
     opening = spark.createDataFrame(bank.accounts[["account_id", "opening_balance"]])
     counts = {
         f"raw.{SOURCE}_{name}": len(getattr(bank, name))
