@@ -53,11 +53,11 @@ checked as (
         accounts.opened_date as account_opened_date,
         fx_rates.czk_per_unit,
         accounts.account_id is not null as is_known_account,
-        {% if is_incremental() -%}
+        {% if is_incremental() %}
             already_accepted.accepted_batch_date,
-        {%- else -%}
-        cast(null as string) as accepted_batch_date,
-        {%- endif %}
+        {% else %}
+            cast(null as string) as accepted_batch_date,
+        {% endif %}
         row_number() over (
             partition by transactions.transaction_id
             order by transactions.batch_date, transactions.transaction_at, transactions.amount_raw

@@ -48,11 +48,13 @@ base_balance as (
 
     select
         accounts.account_id,
-        {% if is_incremental() -%}
-            coalesce(previous_closing.closing_balance_czk, accounts.opening_balance_czk)
-        {%- else -%}
-        accounts.opening_balance_czk
-        {%- endif %} as base_balance_czk
+        {% if is_incremental() %}
+            coalesce(
+                previous_closing.closing_balance_czk, accounts.opening_balance_czk
+            ) as base_balance_czk
+        {% else %}
+            accounts.opening_balance_czk as base_balance_czk
+        {% endif %}
     from accounts
     {% if is_incremental() -%}
         left join previous_closing on accounts.account_id = previous_closing.account_id

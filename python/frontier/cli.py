@@ -97,6 +97,11 @@ def cmd_bench(args: argparse.Namespace) -> int:
     return 0
 
 
+def _dataset_args(p: argparse.ArgumentParser, seed: int = 42) -> None:
+    p.add_argument("--transactions", type=int, default=1_000_000, help="rows of history")
+    p.add_argument("--seed", type=int, default=seed, help="same seed, same data")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="frontier", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -105,8 +110,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_init)
 
     p = sub.add_parser("generate", help="land a synthetic bank in the landing zone and raw tables")
-    p.add_argument("--transactions", type=int, default=1_000_000)
-    p.add_argument("--seed", type=int, default=42)
+    _dataset_args(p)
     p.set_defaults(func=cmd_generate)
 
     p = sub.add_parser("land-day", help="land the next business day of transactions as a batch")
@@ -124,8 +128,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_sql)
 
     p = sub.add_parser("demo", help="generate, build and summarise (what `make demo` runs)")
-    p.add_argument("--transactions", type=int, default=1_000_000)
-    p.add_argument("--seed", type=int, default=42)
+    _dataset_args(p)
     p.set_defaults(func=cmd_demo)
 
     p = sub.add_parser("summary", help="tables per layer with row counts")
@@ -134,8 +137,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("bench", help="benchmarks; the last line printed is one JSON object")
     bench_sub = p.add_subparsers(dest="name", required=True)
     b = bench_sub.add_parser("build", help="full dbt build, then one more day incrementally")
-    b.add_argument("--transactions", type=int, default=1_000_000)
-    b.add_argument("--seed", type=int, default=7)
+    _dataset_args(b, seed=7)
     p.set_defaults(func=cmd_bench)
     return parser
 
