@@ -3,7 +3,7 @@ from __future__ import annotations
 import datetime as dt
 
 import numpy as np
-from frontier.generator import Spec, calendar, draw_bank
+from frontier.generator import Spec, calendar, draw_bank, fx_rates
 from pyspark.sql import functions as F
 from pyspark.testing import assertDataFrameEqual
 
@@ -42,7 +42,7 @@ def test_generated_transactions(spark, generated):
     accounts = spark.table("raw.core_accounts").select(
         F.col("account_id"), F.col("opening_balance").cast("double").alias("opening")
     )
-    fx = {"CZK": 1.0, "EUR": 25.0, "USD": 23.0, "GBP": 29.0, "PLN": 5.8, "HUF": 0.065}
+    fx = fx_rates()
     rate = F.element_at(
         F.create_map(*[F.lit(x) for kv in fx.items() for x in kv]), F.col("currency")
     )
@@ -96,7 +96,7 @@ def test_transaction_rows_are_deterministic(spark, generated):
 
     spec = Spec(3_000, 5)
     bank = draw_bank(spec)
-    fx = {"CZK": 1.0, "EUR": 25.0}
+    fx = fx_rates()
 
     def sample():
         rows = tx.with_attributes(_history_rows(spark, spec, bank), spec.seed, fx)

@@ -159,13 +159,12 @@ def _history_rows(spark: SparkSession, spec: Spec, bank: Bank) -> DataFrame:
 def _land_transactions(
     spark: SparkSession, rows: DataFrame, opening: DataFrame, seed: int, batch: str
 ) -> int:
-    txns = tx.with_attributes(rows, seed, fx_rates())
-    txns = tx.with_balances(txns, opening).select(*TRANSACTION_COLUMNS)
+    drawn = tx.with_attributes(rows, seed, fx_rates())
+    txns = tx.with_balances(drawn, opening).select(*TRANSACTION_COLUMNS)
     raw.land_batch(spark, SOURCE, "transactions", txns, batch)
-    labels = (
-        tx.with_attributes(rows, seed, fx_rates())
-        .where(F.col("anomaly_type").isNotNull())
-        .select("transaction_id", "anomaly_type", F.col("transaction_ts").alias("labelled_at"))
+    # Labels come from the same draws; computing them again skips the balance window.
+    labels = drawn.where(F.col("anomaly_type").isNotNull()).select(
+        "transaction_id", "anomaly_type", F.col("transaction_ts").alias("labelled_at")
     )
     raw.land_batch(spark, LABEL_SOURCE, "anomaly_labels", labels, batch)
     return spark.table(f"raw.{SOURCE}_transactions").where(F.col("batch_date") == batch).count()
