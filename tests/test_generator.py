@@ -4,6 +4,7 @@ import datetime as dt
 
 import numpy as np
 from frontier.generator import Spec, calendar, draw_bank, fx_rates
+from frontier.generator import transactions as tx
 from pyspark.sql import functions as F
 from pyspark.testing import assertDataFrameEqual
 
@@ -42,10 +43,7 @@ def test_generated_transactions(spark, generated):
     accounts = spark.table("raw.core_accounts").select(
         F.col("account_id"), F.col("opening_balance").cast("double").alias("opening")
     )
-    fx = fx_rates()
-    rate = F.element_at(
-        F.create_map(*[F.lit(x) for kv in fx.items() for x in kv]), F.col("currency")
-    )
+    rate = tx.czk_per_unit(F.col("currency"), fx_rates())
     signed = F.round(F.col("amount").cast("double") * rate, 2) * F.when(
         F.col("direction") == "credit", 1
     ).otherwise(-1)
@@ -92,7 +90,6 @@ def test_loan_default_rate_is_plausible():
 
 def test_transaction_rows_are_deterministic(spark, generated):
     from frontier.generator import _history_rows
-    from frontier.generator import transactions as tx
 
     spec = Spec(3_000, 5)
     bank = draw_bank(spec)

@@ -37,8 +37,8 @@ def as_extract(df: DataFrame) -> DataFrame:
     return df.select(cols)
 
 
-def _write_csv(df: DataFrame, path: Path, mode: str = "overwrite") -> None:
-    as_extract(df).write.mode(mode).option("header", True).csv(str(path))
+def _write_csv(df: DataFrame, path: Path) -> None:
+    as_extract(df).write.mode("overwrite").option("header", True).csv(str(path))
 
 
 def _register(

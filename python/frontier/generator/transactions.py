@@ -105,6 +105,11 @@ def _median_lookup(category: Column, table: dict[str, tuple[float, float]]) -> C
     return expr
 
 
+def czk_per_unit(currency: Column, fx_rates: dict[str, float]) -> Column:
+    """CZK value of one unit of ``currency`` (null for a currency not in ``fx_rates``)."""
+    return F.element_at(F.create_map(*[F.lit(x) for kv in fx_rates.items() for x in kv]), currency)
+
+
 def mean_debit_czk() -> float:
     """Rough mean purchase amount of an ordinary customer; scales credits so balances hold."""
     share = sum(s for s, _ in PURCHASE_CATEGORIES.values())
@@ -225,9 +230,7 @@ def with_attributes(rows: DataFrame, seed: int, fx_rates: dict[str, float]) -> D
     for country, cur in FOREIGN.items():
         currency = currency.when(F.col("country") == country, cur)
     df = df.withColumn("currency", currency.otherwise("USD"))
-    rate = F.element_at(
-        F.create_map(*[F.lit(x) for kv in fx_rates.items() for x in kv]), F.col("currency")
-    )
+    rate = czk_per_unit(F.col("currency"), fx_rates)
     # The amount is fixed in the transaction's currency; the account is charged its CZK value.
     df = df.withColumn("amount", F.round(F.col("amount_czk") / rate, 2))
     df = df.withColumn("amount_czk", F.round(F.col("amount") * rate, 2))
