@@ -3,11 +3,11 @@ from __future__ import annotations
 import datetime as dt
 
 import numpy as np
-from frontier.generator import Spec, calendar, draw_bank, fx_rates
-from frontier.generator import transactions as tx
 from pyspark.sql import functions as F
 from pyspark.testing import assertDataFrameEqual
 
+from frontier.generator import Spec, calendar, draw_bank, fx_rates
+from frontier.generator import transactions as tx
 from tests.conftest import TEST_SEED, TEST_TRANSACTIONS
 
 

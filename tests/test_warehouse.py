@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import json
 
+from pyspark.sql import functions as F
+
 from frontier import cli, dbt
 from frontier.config import LAYERS
-from pyspark.sql import functions as F
 
 
 def test_each_layer_is_its_own_database(spark, built):

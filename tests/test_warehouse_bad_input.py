@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import pytest
+from pyspark.sql import functions as F
+
 from frontier import dbt, raw
 from frontier.generator import TRANSACTION_COLUMNS
-from pyspark.sql import functions as F
 
 BAD_BATCH = "2031-01-01"
 

@@ -138,6 +138,8 @@ def build_parser() -> argparse.ArgumentParser:
     bench_sub = p.add_subparsers(dest="name", required=True)
     b = bench_sub.add_parser("build", help="full dbt build, then one more day incrementally")
     _dataset_args(b, seed=7)
+    b = bench_sub.add_parser("predict", help="SQL predict function vs MLlib vs a Python UDF")
+    b.add_argument("--rows", type=int, default=2_000_000, help="rows to score")
     p.set_defaults(func=cmd_bench)
     return parser
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 from pyspark.sql import SparkSession
@@ -22,6 +23,8 @@ def get_spark() -> SparkSession:
         return active
     # Bind the driver to loopback: nothing here should listen on another interface.
     os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
+    # Python workers run this interpreter, so they import the same packages as the driver.
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     builder = SparkSession.builder.enableHiveSupport()
     for key, value in config.spark_conf().items():
         builder = builder.config(key, value)

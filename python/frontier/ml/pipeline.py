@@ -1,0 +1,88 @@
+"""The one MLlib pipeline every model uses, and what the SQL compiler needs to know about it.
+
+Categorical columns go through ``StringIndexer`` (alphabetical labels, ``handleInvalid="keep"``:
+unseen values and NULL get the extra index) and every column into ``VectorAssembler``
+(``handleInvalid="keep"``: NULL becomes NaN, which trees send right). Numbers first, then
+categories: that order is the vector order and the SQL function's argument order.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pyspark.ml import Pipeline, PipelineModel
+from pyspark.ml.classification import GBTClassifier, RandomForestClassifier
+from pyspark.ml.feature import StringIndexer, StringIndexerModel, VectorAssembler
+from pyspark.ml.regression import GBTRegressor, RandomForestRegressor
+
+from udfs.compiler import Argument
+
+FEATURES = "features"
+ESTIMATORS = {
+    ("random_forest", True): RandomForestClassifier,
+    ("gbt", True): GBTClassifier,
+    ("random_forest", False): RandomForestRegressor,
+    ("gbt", False): GBTRegressor,
+}
+
+
+def index_column(column: str) -> str:
+    return f"{column}__index"
+
+
+def build(
+    numeric: list[str],
+    categorical: list[str],
+    label: str,
+    algorithm: str,
+    is_classifier: bool,
+    params: dict,
+    seed: int = 42,
+) -> Pipeline:
+    """A pipeline of indexers, assembler and one tree ensemble with the declared parameters."""
+    try:
+        estimator_class = ESTIMATORS[(algorithm, is_classifier)]
+    except KeyError:
+        known = sorted({name for name, _ in ESTIMATORS})
+        raise ValueError(f"unknown algorithm {algorithm!r}; known: {', '.join(known)}") from None
+    estimator = estimator_class(featuresCol=FEATURES, labelCol=label, seed=seed)
+    unknown = [key for key in params if not estimator.hasParam(key)]
+    if unknown:
+        raise ValueError(f"{algorithm} has no parameter(s) {', '.join(unknown)}")
+    estimator = estimator.setParams(**params)
+    indexers = [
+        StringIndexer(
+            inputCol=column,
+            outputCol=index_column(column),
+            handleInvalid="keep",
+            stringOrderType="alphabetAsc",
+        )
+        for column in categorical
+    ]
+    assembler = VectorAssembler(
+        inputCols=numeric + [index_column(c) for c in categorical],
+        outputCol=FEATURES,
+        handleInvalid="keep",
+    )
+    return Pipeline(stages=[*indexers, assembler, estimator])
+
+
+def arguments(model: PipelineModel) -> list[Argument]:
+    """The SQL function's arguments, in vector order, with each category's indexer labels."""
+    labels = {
+        stage.getInputCol(): tuple(stage.labels)
+        for stage in model.stages
+        if isinstance(stage, StringIndexerModel)
+    }
+    assembler = next(s for s in model.stages if isinstance(s, VectorAssembler))
+    out = []
+    for column in assembler.getInputCols():
+        source = column.removesuffix("__index")
+        out.append(Argument(source, labels.get(source)) if source in labels else Argument(column))
+    return out
+
+
+def estimator_path(saved_pipeline: str | Path) -> Path:
+    """Directory of the tree ensemble stage inside a saved pipeline model."""
+    stages = sorted(Path(saved_pipeline, "stages").iterdir())
+    return stages[-1]

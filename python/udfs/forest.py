@@ -1,0 +1,173 @@
+"""Tree ensembles read from a saved Spark MLlib model, scored in plain Python.
+
+The saved model (``model.write().save(path)``) is the source of truth: its ``data/`` parquet holds
+every node (split feature, threshold or left categories, children, prediction, class counts) and
+``treesMetadata/`` the tree weights. Reading the files with pyarrow needs no Spark session, so the
+compiler works from any saved version of a model.
+
+MLlib's semantics, mirrored here and by the SQL compiler:
+
+- a continuous split sends a row left when ``value <= threshold``; a categorical split when the
+  category index is in the left set. A missing value (NULL in SQL, NaN in the vector that
+  ``VectorAssembler(handleInvalid="keep")`` builds) never satisfies the test, so it goes right;
+- random forests average the trees: class-1 probability is the mean over trees of each leaf's
+  class-1 share (its class counts normalised), regression the mean leaf prediction;
+- gradient-boosted trees sum ``weight * leaf prediction`` into a margin; the classifier's
+  class-1 probability is ``1 / (1 + exp(-2 * margin))`` (logistic loss).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import pyarrow.parquet as pq
+
+KINDS = {
+    "org.apache.spark.ml.classification.RandomForestClassificationModel": ("rf", True),
+    "org.apache.spark.ml.classification.GBTClassificationModel": ("gbt", True),
+    "org.apache.spark.ml.regression.RandomForestRegressionModel": ("rf", False),
+    "org.apache.spark.ml.regression.GBTRegressionModel": ("gbt", False),
+}
+
+
+@dataclass(frozen=True)
+class Node:
+    """One tree node. ``feature == -1`` marks a leaf."""
+
+    feature: int
+    threshold: float
+    left_categories: frozenset[float] | None
+    left: int
+    right: int
+    value: float  # leaf output: class-1 share (RF classifier) or prediction
+
+    @property
+    def is_leaf(self) -> bool:
+        return self.feature < 0
+
+    def goes_left(self, x: float | None) -> bool:
+        if x is None or math.isnan(x):
+            return False
+        if self.left_categories is not None:
+            return x in self.left_categories
+        return x <= self.threshold
+
+
+@dataclass(frozen=True)
+class Tree:
+    nodes: Mapping[int, Node]
+    weight: float = 1.0
+    root: int = 0
+
+    def leaf(self, row: Sequence[float | None]) -> int:
+        """Id of the leaf the row lands in."""
+        node_id = self.root
+        node = self.nodes[node_id]
+        while not node.is_leaf:
+            node_id = node.left if node.goes_left(row[node.feature]) else node.right
+            node = self.nodes[node_id]
+        return node_id
+
+    def leaves(self) -> list[int]:
+        """Leaf ids in left-to-right order (the order the compiler numbers them)."""
+        out: list[int] = []
+        stack = [self.root]
+        while stack:
+            node_id = stack.pop()
+            node = self.nodes[node_id]
+            if node.is_leaf:
+                out.append(node_id)
+            else:
+                stack.extend([node.right, node.left])
+        return out
+
+    def path_contributions(self, leaf_id: int, num_features: int) -> list[float]:
+        """Per-feature contributions along the path to a leaf (value(child) - value(parent))."""
+        parent = {}
+        for node_id, node in self.nodes.items():
+            if not node.is_leaf:
+                parent[node.left] = node_id
+                parent[node.right] = node_id
+        contributions = [0.0] * num_features
+        node_id = leaf_id
+        while node_id in parent:
+            up = parent[node_id]
+            contributions[self.nodes[up].feature] += (
+                self.nodes[node_id].value - self.nodes[up].value
+            )
+            node_id = up
+        return contributions
+
+
+@dataclass(frozen=True)
+class Forest:
+    """A trained ensemble: ``algorithm`` is ``rf`` or ``gbt``."""
+
+    algorithm: str
+    is_classifier: bool
+    trees: tuple[Tree, ...]
+    num_features: int
+
+    @property
+    def bias(self) -> float:
+        """Output before any split: the root values, combined as the ensemble combines leaves."""
+        roots = [t.weight * t.nodes[t.root].value for t in self.trees]
+        return sum(roots) / len(self.trees) if self.algorithm == "rf" else sum(roots)
+
+    def raw(self, row: Sequence[float | None]) -> float:
+        """Mean of the leaves (RF) or the weighted margin (GBT)."""
+        if self.algorithm == "rf":
+            return sum(t.nodes[t.leaf(row)].value for t in self.trees) / len(self.trees)
+        return sum(t.weight * t.nodes[t.leaf(row)].value for t in self.trees)
+
+    def predict(self, row: Sequence[float | None]) -> float:
+        """Class-1 probability for a classifier, the prediction for a regressor."""
+        raw = self.raw(row)
+        if self.algorithm == "gbt" and self.is_classifier:
+            return 1.0 / (1.0 + math.exp(-2.0 * raw))
+        return raw
+
+
+def _leaf_value(node: Mapping, is_classifier: bool, algorithm: str) -> float:
+    if is_classifier and algorithm == "rf":
+        stats = node["impurityStats"]
+        total = sum(stats)
+        return stats[1] / total if total != 0 and len(stats) > 1 else 0.0
+    return float(node["prediction"])
+
+
+def load(path: str | Path) -> Forest:
+    """Read a saved MLlib random forest or GBT model (classifier or regressor)."""
+    path = Path(path)
+    metadata_files = sorted((path / "metadata").glob("part-*"))
+    if not metadata_files:
+        raise FileNotFoundError(f"no saved Spark ML model at {path}")
+    metadata = json.loads(metadata_files[0].read_text().splitlines()[0])
+    if metadata["class"] not in KINDS:
+        raise ValueError(f"{path}: {metadata['class']} is not a tree ensemble the compiler knows")
+    algorithm, is_classifier = KINDS[metadata["class"]]
+    if is_classifier and metadata.get("numClasses", 2) != 2:
+        raise ValueError(f"{path}: only binary classifiers compile to a probability")
+    weights = {row["_1"]: row["_3"] for row in pq.read_table(path / "treesMetadata").to_pylist()}
+    by_tree: dict[int, dict[int, Node]] = {}
+    for row in pq.read_table(path / "data").to_pylist():
+        data = row["nodeData"]
+        split = data["split"]
+        is_leaf = data["leftChild"] < 0
+        categorical = not is_leaf and split["numCategories"] >= 0
+        by_tree.setdefault(row["treeID"], {})[data["id"]] = Node(
+            feature=-1 if is_leaf else split["featureIndex"],
+            threshold=math.nan if is_leaf or categorical else split["leftCategoriesOrThreshold"][0],
+            left_categories=frozenset(split["leftCategoriesOrThreshold"]) if categorical else None,
+            left=data["leftChild"],
+            right=data["rightChild"],
+            value=_leaf_value(data, is_classifier, algorithm),
+        )
+    trees = tuple(
+        Tree(nodes=by_tree[tree_id], weight=weights[tree_id]) for tree_id in sorted(by_tree)
+    )
+    return Forest(algorithm, is_classifier, trees, metadata["numFeatures"])
