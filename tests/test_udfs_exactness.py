@@ -38,7 +38,9 @@ def _training_frame(spark: SparkSession) -> DataFrame:
     )
     grade_d = F.when(F.col("grade") == "D", 3).otherwise(0)
     noisy = F.col("x0") + F.col("x1") * F.col("x2") / 10 + grade_d + F.rand(7) * 3
-    return frame.withColumn("target", noisy).withColumn("label", (noisy > 9).cast("double"))
+    frame = frame.withColumn("target", noisy).withColumn("label", (noisy > 9).cast("double"))
+    # Some training values are missing too: they train (and score) on the right branch.
+    return frame.withColumn("x3", F.when(F.col("id") % 20 != 0, F.col("x3")))
 
 
 def _scoring_frame(spark: SparkSession, train: DataFrame, model: forest.Forest) -> DataFrame:
@@ -145,4 +147,4 @@ def test_explain_contributions_add_up_to_the_prediction(spark, tmp_path):
     explained = spark.sql("select ml.test_explain(2.0, 8.5, 9.0, 1.0, 'D') as e").first().e
     assert [item.feature for item in explained] == [arguments[f].name for f in expected]
     for item, f in zip(explained, expected, strict=True):
-        assert math.isclose(item.contribution, per_feature[f], abs_tol=1e-12)
+        assert math.isclose(item.contribution, per_feature[f], rel_tol=1e-4, abs_tol=1e-9)

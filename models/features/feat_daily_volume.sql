@@ -1,5 +1,7 @@
 -- The daily volume series per region and channel, dense (days without postings are zero), with
--- lags and calendar features for the forecast. Each row only looks backwards.
+-- lags and calendar features for the forecast. Each row only looks backwards. The series runs
+-- {{ var('forecast_horizon_days') }} days past the last posting: those rows (is_future) have no
+-- actuals yet, only the lags the forecast needs, and are what the forecast scores.
 with
 
 volume as (
@@ -31,7 +33,13 @@ spine as (
     select
         series.region_id,
         series.channel,
-        explode(sequence(bounds.first_date, bounds.last_date, interval 1 day)) as volume_date
+        explode(
+            sequence(
+                bounds.first_date,
+                date_add(bounds.last_date, {{ var('forecast_horizon_days') }}),
+                interval 1 day
+            )
+        ) as volume_date
     from series
     cross join bounds
 
@@ -43,9 +51,16 @@ dense as (
         spine.volume_date,
         spine.region_id,
         spine.channel,
-        coalesce(volume.transaction_count, 0) as transaction_count,
-        coalesce(cast(volume.amount_czk as double), 0.0) as amount_czk
+        spine.volume_date > bounds.last_date as is_future,
+        case
+            when spine.volume_date <= bounds.last_date then coalesce(volume.transaction_count, 0)
+        end as transaction_count,
+        case
+            when spine.volume_date <= bounds.last_date
+                then coalesce(cast(volume.amount_czk as double), 0.0)
+        end as amount_czk
     from spine
+    cross join bounds
     left join volume
         on spine.volume_date = volume.volume_date
             and spine.region_id = volume.region_id
@@ -59,6 +74,7 @@ final as (
         volume_date,
         region_id,
         channel,
+        is_future,
         transaction_count,
         amount_czk,
         {% for lag in [1, 7, 14, 28] -%}

@@ -54,6 +54,38 @@ def cmd_build(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_train(args: argparse.Namespace) -> int:
+    from frontier.ml import declarations, forecast
+    from frontier.ml.train import train
+    from frontier.spark import get_spark
+
+    spark = get_spark()
+    chosen = [declarations.load(args.name)] if args.name else declarations.load_all()
+    for declaration in chosen:
+        start = time.perf_counter()
+        result = train(spark, declaration)
+        if declaration.forecast:
+            rows = forecast.write(spark, result)
+            _progress(f"{declaration.name}: {rows:,} forecast rows")
+        best = result.champion
+        figures = ", ".join(
+            f"{m} {v:.4f}" for m, d, v in best.metrics if d is None and v is not None
+        )
+        print(f"{declaration.name}: champion v{best.version} {best.algorithm}: {figures}")
+        _progress(f"{declaration.name} trained in {time.perf_counter() - start:.0f}s")
+    return 0
+
+
+def cmd_monitor(args: argparse.Namespace) -> int:
+    from frontier.ml import declarations, monitor
+    from frontier.spark import get_spark
+
+    chosen = [declarations.load(args.name)] if args.name else declarations.load_all()
+    for row in monitor.monitor(get_spark(), chosen):
+        print(f"{row[0]:18s} v{row[1]:<3d} {row[2]:32s} psi {row[3]:.4f} {row[4]}")
+    return 0
+
+
 def cmd_sql(args: argparse.Namespace) -> int:
     from frontier.spark import get_spark
 
@@ -70,15 +102,21 @@ def cmd_sql(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    """Generate, build and summarise in one Spark session (what `make demo` runs)."""
+    """Generate, build, train, score and summarise in one Spark session (what `make demo` runs)."""
     start = time.perf_counter()
     cmd_generate(args)
     cmd_build(argparse.Namespace(full_refresh=True, select=None))
+    cmd_train(argparse.Namespace(name=None))
+    cmd_build(argparse.Namespace(full_refresh=False, select="tag:ml"))
+    cmd_monitor(argparse.Namespace(name=None))
     cmd_summary(args)
     _progress(
         f"demo finished in {time.perf_counter() - start:.0f}s; warehouse at {config.paths().home}"
     )
-    _progress('try: frontier sql "select * from marts.fct_daily_volume limit 10"')
+    _progress(
+        'try: frontier sql "select loan_id, default_probability, top_reasons '
+        'from marts.fct_loan_default_scores order by default_probability desc limit 10"'
+    )
     return 0
 
 
@@ -120,6 +158,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--full-refresh", action="store_true")
     p.add_argument("--select", help="dbt node selection")
     p.set_defaults(func=cmd_build)
+
+    p = sub.add_parser("train", help="train declared models (ml/*.yml); register the champions")
+    p.add_argument("name", nargs="?", help="one model (default: every declaration)")
+    p.set_defaults(func=cmd_train)
+
+    p = sub.add_parser("monitor", help="feature drift (PSI) of the champions into ml.feature_drift")
+    p.add_argument("name", nargs="?", help="one model (default: every declaration)")
+    p.set_defaults(func=cmd_monitor)
 
     p = sub.add_parser("sql", help="run Spark SQL against the warehouse")
     p.add_argument("query")

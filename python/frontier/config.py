@@ -69,6 +69,11 @@ class Paths:
     def reports(self) -> Path:
         return self.home / "reports"
 
+    @property
+    def models(self) -> Path:
+        """Saved Spark ML pipelines, one folder per model name and version."""
+        return self.home / "models"
+
 
 def paths() -> Paths:
     home = os.environ.get("FRONTIER_WAREHOUSE")

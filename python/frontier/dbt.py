@@ -48,6 +48,9 @@ def build(full_refresh: bool = False, select: str | None = None) -> None:
     args = ["build"]
     if select:
         args += ["--select", select]
+    elif not _has_champions():
+        # Models tagged `ml` score with trained models' SQL functions: build them after training.
+        args += ["--exclude", "tag:ml"]
     loaded_through = None if full_refresh else _loaded_through()
     if full_refresh:
         args.append("--full-refresh")
@@ -55,6 +58,13 @@ def build(full_refresh: bool = False, select: str | None = None) -> None:
         args += ["--vars", json.dumps({"test_batches_after": loaded_through})]
         args += ["--exclude-resource-type", "unit_test"]
     run(args)
+
+
+def _has_champions() -> bool:
+    spark = get_spark()
+    if not spark.catalog.tableExists("ml.model_registry"):
+        return False
+    return spark.table("ml.model_registry").where("status = 'champion'").limit(1).count() > 0
 
 
 def _loaded_through() -> str | None:

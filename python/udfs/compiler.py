@@ -115,45 +115,67 @@ def explain_sql(forest: Forest, arguments: Sequence[Argument], top: int = 3) -> 
     """The ``top`` features by absolute path contribution: ``array<struct<feature, contribution>>``.
 
     Contributions follow each tree's path to the row's leaf: every split adds
-    ``value(child) - value(parent)`` to its feature (computed here, at compile time, per leaf).
-    They are in the units of :func:`raw_sql` (probability for RF, margin for GBT) and add up,
-    with the root values, to the raw prediction.
+    ``value(child) - value(parent)`` to its feature, computed here at compile time for each leaf
+    (rounded to 6 significant digits). Each tree returns its leaf's contribution vector, the
+    vectors are summed, and the largest ``top`` by absolute value are returned. They are in the
+    units of :func:`raw_sql` (probability for RF, margin for GBT) and add up, with the root
+    values, to the raw prediction.
     """
     _check(forest, arguments)
-    scale = 1.0 / len(forest.trees) if forest.algorithm == "rf" else None
-    per_feature: dict[int, list[str]] = {}
-    for tree in forest.trees:
-        leaves = tree.leaves()
-        ordinal = {leaf: i + 1 for i, leaf in enumerate(leaves)}
-        index = tree_sql(tree, arguments, lambda i, o=ordinal: str(o[i]))
-        table = [tree.path_contributions(leaf, forest.num_features) for leaf in leaves]
-        factor = scale if scale is not None else tree.weight
-        for feature in range(forest.num_features):
-            values = [row[feature] * factor for row in table]
-            if any(values):
-                literal = ", ".join(double(v) for v in values)
-                per_feature.setdefault(feature, []).append(f"element_at(array({literal}), {index})")
-    if not per_feature:
+    used = sorted({n.feature for t in forest.trees for n in t.nodes.values() if not n.is_leaf})
+    if not used:
         return "array()"
-    structs = ", ".join(
-        f"named_struct('feature', {string(arguments[f].name)}, 'contribution', {' + '.join(terms)})"
-        for f, terms in sorted(per_feature.items())
+    vectors = []
+    for tree in forest.trees:
+        factor = 1.0 / len(forest.trees) if forest.algorithm == "rf" else tree.weight
+        contributions = {
+            leaf: tree.path_contributions(leaf, forest.num_features) for leaf in tree.leaves()
+        }
+
+        def vector(leaf: int, c=contributions, k=factor) -> str:
+            return "array(" + ", ".join(_short(c[leaf][f] * k) for f in used) + ")"
+
+        vectors.append(tree_sql(tree, arguments, vector))
+    summed = (
+        f"aggregate(array({', '.join(vectors)}), array_repeat(0D, {len(used)}), "
+        "(acc, v) -> zip_with(acc, v, (x, y) -> x + y))"
+    )
+    names = ", ".join(string(arguments[f].name) for f in used)
+    pairs = (
+        f"zip_with(array({names}), {summed}, "
+        "(n, c) -> named_struct('feature', n, 'contribution', c))"
     )
     order = (
         "(a, b) -> CASE WHEN abs(a.contribution) > abs(b.contribution) THEN -1 "
         "WHEN abs(a.contribution) < abs(b.contribution) THEN 1 ELSE 0 END"
     )
-    return f"slice(array_sort(array({structs}), {order}), 1, {top})"
+    return f"slice(array_sort({pairs}, {order}), 1, {top})"
+
+
+def _short(value: float) -> str:
+    return "0D" if value == 0 else f"{float(f'{value:.6g}')!r}D"
+
+
+# Spark stores a SQL function's definition in the metastore in at most 999 chunks of 4000
+# characters; stay clear of that with room for the JSON escaping around the body.
+MAX_STATEMENT_CHARS = 3_500_000
 
 
 def create_function(
     name: str, arguments: Sequence[Argument], returns: str, body: str, comment: str
 ) -> str:
     params = ", ".join(f"{a.name} {a.sql_type}" for a in arguments)
-    return (
+    statement = (
         f"CREATE OR REPLACE FUNCTION {name}({params})\nRETURNS {returns}\n"
         f"COMMENT {string(comment)}\nRETURN {body}"
     )
+    if len(statement) > MAX_STATEMENT_CHARS:
+        raise ValueError(
+            f"{name} would be {len(statement) / 1e6:.1f} MB of SQL, more than the metastore "
+            f"keeps for a function ({MAX_STATEMENT_CHARS / 1e6:.1f} MB): declare fewer trees "
+            "or a smaller maxDepth"
+        )
+    return statement
 
 
 EXPLAIN_TYPE = "ARRAY<STRUCT<feature: STRING, contribution: DOUBLE>>"

@@ -1,9 +1,11 @@
 """The one MLlib pipeline every model uses, and what the SQL compiler needs to know about it.
 
+Numbers go through a ``SQLTransformer`` that replaces NULL and NaN by the largest double (Spark
+4's tree learners reject NaN in training vectors); every split threshold is below it, so a missing
+value takes the right branch at every split, which is also what the compiled SQL does with NULL.
 Categorical columns go through ``StringIndexer`` (alphabetical labels, ``handleInvalid="keep"``:
-unseen values and NULL get the extra index) and every column into ``VectorAssembler``
-(``handleInvalid="keep"``: NULL becomes NaN, which trees send right). Numbers first, then
-categories: that order is the vector order and the SQL function's argument order.
+unseen values and NULL get the extra index). Numbers first, then categories: that order is the
+vector order and the SQL function's argument order.
 """
 
 from __future__ import annotations
@@ -12,12 +14,13 @@ from pathlib import Path
 
 from pyspark.ml import Pipeline, PipelineModel
 from pyspark.ml.classification import GBTClassifier, RandomForestClassifier
-from pyspark.ml.feature import StringIndexer, StringIndexerModel, VectorAssembler
+from pyspark.ml.feature import SQLTransformer, StringIndexer, StringIndexerModel, VectorAssembler
 from pyspark.ml.regression import GBTRegressor, RandomForestRegressor
 
 from udfs.compiler import Argument
 
 FEATURES = "features"
+MISSING = 1.7976931348623157e308  # Double.MAX_VALUE: above every threshold, so "go right"
 ESTIMATORS = {
     ("random_forest", True): RandomForestClassifier,
     ("gbt", True): GBTClassifier,
@@ -28,6 +31,23 @@ ESTIMATORS = {
 
 def index_column(column: str) -> str:
     return f"{column}__index"
+
+
+def filled_column(column: str) -> str:
+    return f"{column}__filled"
+
+
+def source_column(vector_column: str) -> str:
+    return vector_column.removesuffix("__index").removesuffix("__filled")
+
+
+def fill_missing(numeric: list[str]) -> SQLTransformer:
+    missing = f"{MISSING!r}D"
+    filled = ", ".join(
+        f"coalesce(nanvl(cast(`{c}` as double), {missing}), {missing}) as `{filled_column(c)}`"
+        for c in numeric
+    )
+    return SQLTransformer(statement=f"select *, {filled} from __THIS__")
 
 
 def build(
@@ -60,11 +80,12 @@ def build(
         for column in categorical
     ]
     assembler = VectorAssembler(
-        inputCols=numeric + [index_column(c) for c in categorical],
+        inputCols=[filled_column(c) for c in numeric] + [index_column(c) for c in categorical],
         outputCol=FEATURES,
         handleInvalid="keep",
     )
-    return Pipeline(stages=[*indexers, assembler, estimator])
+    fill = [fill_missing(numeric)] if numeric else []
+    return Pipeline(stages=[*fill, *indexers, assembler, estimator])
 
 
 def arguments(model: PipelineModel) -> list[Argument]:
@@ -77,8 +98,8 @@ def arguments(model: PipelineModel) -> list[Argument]:
     assembler = next(s for s in model.stages if isinstance(s, VectorAssembler))
     out = []
     for column in assembler.getInputCols():
-        source = column.removesuffix("__index")
-        out.append(Argument(source, labels.get(source)) if source in labels else Argument(column))
+        source = source_column(column)
+        out.append(Argument(source, labels.get(source)))
     return out
 
 
