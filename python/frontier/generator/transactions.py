@@ -138,7 +138,7 @@ def with_attributes(rows: DataFrame, seed: int, fx_rates: dict[str, float]) -> D
         .when(u_anomaly < P_SPIKE + P_FOREIGN_HIGH, "foreign_high")
     )
 
-    p_atm = 0.10 + 0.18 * risk
+    p_atm = 0.06 + 0.40 * risk
     u_channel = uniform(seed, "channel", key)
     debit_channel = F.when(u_channel < p_atm, "atm").otherwise(
         choose(
@@ -155,7 +155,7 @@ def with_attributes(rows: DataFrame, seed: int, fx_rates: dict[str, float]) -> D
         & (uniform(seed, "salary", key) < 0.7)
     )
 
-    p_gambling = 0.01 + 0.14 * risk
+    p_gambling = 0.005 + 0.30 * risk
     u_cat = uniform(seed, "category", key)
     purchase_category = F.when(u_cat < p_gambling, "gambling").otherwise(
         choose(
