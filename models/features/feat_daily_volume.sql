@@ -10,6 +10,12 @@ volume as (
 
 ),
 
+holidays as (
+
+    select * from {{ ref('public_holidays') }}
+
+),
+
 bounds as (
 
     select
@@ -52,6 +58,7 @@ dense as (
         spine.region_id,
         spine.channel,
         spine.volume_date > bounds.last_date as is_future,
+        holidays.holiday_date is not null as is_holiday,
         case
             when spine.volume_date <= bounds.last_date then coalesce(volume.transaction_count, 0)
         end as transaction_count,
@@ -65,6 +72,7 @@ dense as (
         on spine.volume_date = volume.volume_date
             and spine.region_id = volume.region_id
             and spine.channel = volume.channel
+    left join holidays on spine.volume_date = holidays.holiday_date
 
 ),
 
@@ -106,7 +114,8 @@ final as (
         dayofweek(volume_date) in (1, 7) as is_weekend,
         dayofmonth(volume_date) between 24 and 27 as is_payday_window,
         dayofmonth(volume_date) <= 2 as is_month_start,
-        datediff(last_day(volume_date), volume_date) as days_to_month_end
+        datediff(last_day(volume_date), volume_date) as days_to_month_end,
+        is_holiday
     from dense
 
 )

@@ -93,12 +93,19 @@ def draw_bank(spec: Spec) -> Bank:
     acct = entities.accounts(rng, spec.n_accounts, period, cust)
     # How many of the N transactions each account makes: its activity times the share of the
     # period's business it is open for, rounded so the counts add up to exactly N.
-    share_before_open = calendar.cdf_at(period.start, period.end)[acct["opened_idx"].clip(lower=0)]
-    weight = acct["activity"].to_numpy() * (1 - share_before_open)
+    cdf = calendar.cdf_at(period.start, period.end)
+    share_before_open = cdf[acct["opened_idx"].clip(lower=0)]
+    closed = acct["closed_idx"].to_numpy()
+    share_after_close = np.where(
+        closed < period.days, 1 - cdf[np.minimum(closed, period.days - 1)], 0.0
+    )
+    active_share = np.clip(1 - share_before_open - share_after_close, 0, None)
+    weight = acct["activity"].to_numpy() * active_share
     cumulative = np.round(np.cumsum(weight) / weight.sum() * spec.transactions).astype(np.int64)
     acct = acct.assign(
         n_transactions=np.diff(np.concatenate([[0], cumulative])),
         share_before_open=share_before_open,
+        share_after_close=share_after_close,
     )
     loan_df = entities.loans(rng, period, cust, acct)
     return Bank(entities.regions(), branch_df, cust, acct, loan_df)
@@ -113,7 +120,7 @@ def _history_rows(spark: SparkSession, spec: Spec, bank: Bank) -> DataFrame:
     )
     profile = bank.accounts[
         ["account_id", "branch_id", "account_type", "risk", "income_factor", "opened_idx",
-         "share_before_open", "n_transactions"]
+         "share_before_open", "share_after_close", "n_transactions"]
     ]  # fmt: skip
     accounts = spark.createDataFrame(profile[profile["n_transactions"] > 0])
     seed = spec.seed
@@ -132,9 +139,8 @@ def _history_rows(spark: SparkSession, spec: Spec, bank: Bank) -> DataFrame:
     day_seq = F.when(F.col("is_burst"), F.col("burst_block") * tx.BURST_BLOCK).otherwise(
         F.col("seq")
     )
-    u = F.col("share_before_open") + tx.uniform(seed, "day", F.col("account_id"), day_seq) * (
-        1 - F.col("share_before_open")
-    )
+    active = 1 - F.col("share_before_open") - F.col("share_after_close")
+    u = F.col("share_before_open") + tx.uniform(seed, "day", F.col("account_id"), day_seq) * active
     rows = rows.withColumn(
         "bucket", F.least(F.floor(u * CDF_BUCKETS).cast("int"), F.lit(CDF_BUCKETS - 1))
     )
@@ -180,7 +186,8 @@ def generate(spark: SparkSession, spec: Spec) -> dict[str, int]:
     raw.clear_source(SOURCE)
     raw.clear_source(LABEL_SOURCE)
     hidden = ["risk", "monthly_income_czk", "opened_idx", "activity", "income_factor",
-              "n_transactions", "share_before_open"]  # fmt: skip
+              "n_transactions", "share_before_open", "leaves_idx", "closed_idx",
+              "share_after_close"]  # fmt: skip
     for name in ("regions", "branches", "customers", "accounts", "loans"):
         frame = getattr(bank, name)
         frame = frame.drop(columns=[c for c in hidden if c in frame.columns])
@@ -215,9 +222,13 @@ def land_next_day(spark: SparkSession) -> tuple[str, int]:
     weights = np.array(
         [calendar.day_weight(d, period.start) for d in calendar.days(period.start, period.end)]
     )
-    active_weight = weights.sum() * (1 - bank.accounts["share_before_open"].to_numpy())
-    pace = bank.accounts["n_transactions"].to_numpy() / np.maximum(active_weight, 1e-9)
-    lam = pace * calendar.day_weight(day, period.start)
+    acct = bank.accounts
+    active_weight = weights.sum() * (
+        1 - acct["share_before_open"].to_numpy() - acct["share_after_close"].to_numpy()
+    )
+    pace = acct["n_transactions"].to_numpy() / np.maximum(active_weight, 1e-9)
+    still_here = acct["closed_idx"].to_numpy() > (day - period.start).days
+    lam = pace * calendar.day_weight(day, period.start) * still_here
     rng = np.random.default_rng([spec.seed, day.toordinal()])
     counts = rng.poisson(lam)
 

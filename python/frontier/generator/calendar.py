@@ -1,54 +1,35 @@
 """The bank's business calendar: how busy each day is relative to an ordinary weekday.
 
 Weekly rhythm (quiet weekends), monthly rhythm (salary days around the 25th, bills at the start
-of the month), public holidays (Czech calendar: the generator's bank is Czech, like the PKDD'99
-data), the pre-Christmas rush and a slow upward trend. The generator samples transaction days from
-these weights, so the daily-volume forecast has real seasonality to learn.
+of the month), public holidays (the Czech calendar in ``seeds/public_holidays.csv``: the
+generator's bank is Czech, like the PKDD'99 data), the pre-Christmas rush and a slow upward
+trend. The generator samples transaction days from these weights, so the daily-volume forecast
+has real seasonality to learn.
 """
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import functools
 
 import numpy as np
 
+from frontier import config
+
 WEEKDAY_FACTOR = (1.0, 1.0, 1.02, 1.04, 1.12, 0.82, 0.55)  # Monday .. Sunday
-FIXED_HOLIDAYS = {
-    (1, 1),
-    (5, 1),
-    (5, 8),
-    (7, 5),
-    (7, 6),
-    (9, 28),
-    (10, 28),
-    (11, 17),
-    (12, 24),
-    (12, 25),
-    (12, 26),
-}
 ANNUAL_GROWTH = 0.12
 
 
-def easter_sunday(year: int) -> dt.date:
-    """Gregorian Easter (anonymous Gregorian algorithm)."""
-    a = year % 19
-    b, c = divmod(year, 100)
-    d, e = divmod(b, 4)
-    f = (b + 8) // 25
-    g = (b - f + 1) // 3
-    h = (19 * a + b - d - g + 15) % 30
-    i, k = divmod(c, 4)
-    m = (32 + 2 * e + 2 * i - h - k) % 7
-    n = (a + 11 * h + 22 * m) // 451
-    month, day = divmod(h + m - 7 * n + 114, 31)
-    return dt.date(year, month, day + 1)
+@functools.cache
+def holidays() -> frozenset[dt.date]:
+    """Public holidays from the dbt seed, which the warehouse's calendar features read too."""
+    with open(config.project_root() / "seeds" / "public_holidays.csv", newline="") as fh:
+        return frozenset(dt.date.fromisoformat(row["holiday_date"]) for row in csv.DictReader(fh))
 
 
 def is_holiday(day: dt.date) -> bool:
-    if (day.month, day.day) in FIXED_HOLIDAYS:
-        return True
-    easter = easter_sunday(day.year)
-    return day in (easter - dt.timedelta(days=2), easter + dt.timedelta(days=1))
+    return day in holidays()
 
 
 def day_weight(day: dt.date, origin: dt.date) -> float:

@@ -4,7 +4,8 @@ These tables are small (tens of thousands of rows at 10M transactions), so they 
 seeded NumPy generator and handed to Spark as pandas frames. Every customer carries a hidden
 ``risk`` in [0, 1] that shapes both the transactions they make (more cash, more gambling, thinner
 balances) and whether their loans default, so a model can learn default from earlier behaviour.
-The hidden columns never reach the landing zone.
+Some customers also leave (a hidden day after which their accounts go quiet), so churn can be
+learned from how activity fades. The hidden columns never reach the landing zone.
 """
 
 from __future__ import annotations
@@ -49,6 +50,7 @@ INCOME_BANDS = ("low", "middle", "high", "very_high")
 MONTHLY_INCOME_CZK = {"low": 24_000, "middle": 40_000, "high": 70_000, "very_high": 140_000}
 INCOME_FACTOR = {"low": 0.7, "middle": 1.0, "high": 1.5, "very_high": 2.4}
 LOAN_TERMS_MONTHS = (12, 24, 36, 48, 60)
+NEVER = 10**6  # day index of an event that never happens (a customer who stays)
 
 
 @dataclass(frozen=True)
@@ -122,6 +124,11 @@ def customers(rng: np.random.Generator, n: int, period: Period, branch_df: pd.Da
     )
     first = rng.choice(FIRST_NAMES, size=n)
     last = rng.choice(LAST_NAMES, size=n)
+    # Attrition: some customers go quiet for good (riskier ones more often) on a day between 120
+    # days after joining and a year past the period; only the silence in their postings shows it.
+    joined_idx = np.maximum(joined_offsets, 0)
+    leaves = rng.random(n) < 0.25 + 0.30 * risk
+    leave_day = joined_idx + 120 + (rng.random(n) * (period.days + 365 - joined_idx)).astype(int)
     return pd.DataFrame(
         {
             "customer_id": np.arange(100_001, 100_001 + n),
@@ -133,6 +140,7 @@ def customers(rng: np.random.Generator, n: int, period: Period, branch_df: pd.Da
             "joined_date": _dates(period.start, joined_offsets),
             "risk": risk,
             "monthly_income_czk": monthly_income.round(2),
+            "leaves_idx": np.where(leaves, leave_day, NEVER),
         }
     )
 
@@ -186,6 +194,7 @@ def accounts(rng: np.random.Generator, n: int, period: Period, cust: pd.DataFram
             "opening_balance": opening_balance,
             # hidden profile, used to draw transactions
             "opened_idx": opened,
+            "closed_idx": owners["leaves_idx"].to_numpy(),
             "activity": activity,
             "income_factor": income_factor,
             "risk": owners["risk"].to_numpy(),

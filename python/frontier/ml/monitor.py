@@ -36,13 +36,13 @@ def psi(reference: dict[str, int], current: dict[str, int]) -> float:
 
 
 def _bucket(column: str, edges: list[float] | None) -> Column:
-    value = F.col(column)
     if edges is None:
-        return F.coalesce(value.cast("string"), F.lit("<null>"))
+        return F.coalesce(F.col(column).cast("string"), F.lit("<null>"))
+    value = F.col(column).cast("double")  # booleans and decimals too
     expr = F.lit(str(len(edges)))
     for i, edge in reversed(list(enumerate(edges))):
         expr = F.when(value <= edge, F.lit(str(i))).otherwise(expr)
-    return F.when(value.isNull() | F.isnan(value.cast("double")), "<null>").otherwise(expr)
+    return F.when(value.isNull() | F.isnan(value), "<null>").otherwise(expr)
 
 
 def drift(spark: SparkSession, d: Declaration, champion: dict) -> list[tuple]:
