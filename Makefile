@@ -6,12 +6,13 @@ STAMP := $(VENV)/.installed-stamp
 DEMO_TRANSACTIONS ?= 1000000
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: help java install demo test lint bench-build clean
+.PHONY: help java install metastore demo test lint bench-build clean
 
 help:
 	@echo "make demo   set up, generate ~$(DEMO_TRANSACTIONS) transactions, dbt build, summary"
 	@echo "make test   set up and run the test suite"
 	@echo "make lint   ruff and sqlfluff"
+	@echo "make metastore  PostgreSQL-backed shared metastore (then FRONTIER_METASTORE=postgres)"
 
 # Spark 4 needs Java 17+. On Debian, install the headless JRE when java is missing.
 java:
@@ -34,6 +35,10 @@ $(STAMP): pyproject.toml
 
 install: java $(STAMP)
 	@$(BIN)/frontier init
+
+# Shared metastore mode: PostgreSQL server, JDBC driver, role and database (FRONTIER_PG_*).
+metastore:
+	scripts/setup-postgres-metastore.sh
 
 demo: install
 	$(BIN)/frontier demo --transactions $(DEMO_TRANSACTIONS)

@@ -1,28 +1,51 @@
 """One Spark session and one small warehouse for the whole suite.
 
 The warehouse lives in a temporary folder (FRONTIER_WAREHOUSE), so tests never touch the demo's.
-dbt runs in-process and shares the session (see frontier.dbt).
+dbt runs in-process and shares the session (see frontier.dbt). With FRONTIER_METASTORE=postgres
+(as CI runs it, after `make metastore`) the suite gets a fresh metastore database of its own,
+dropped at the end, and the Thrift server tests share it with the suite's session.
 """
 
 from __future__ import annotations
 
 import os
+import subprocess
+import uuid
 
 import pytest
 
+from frontier import config
+
 TEST_TRANSACTIONS = 20_000
 TEST_SEED = 11
+
+
+def _postgres(*command: str) -> None:
+    pg = config.postgres()
+    subprocess.run(
+        [command[0], "-h", pg.host, "-p", str(pg.port), "-U", pg.user, *command[1:]],
+        env=dict(os.environ, PGPASSWORD=pg.password),
+        check=True,
+        capture_output=True,
+    )
 
 
 @pytest.fixture(scope="session")
 def spark(tmp_path_factory):
     os.environ["FRONTIER_WAREHOUSE"] = str(tmp_path_factory.mktemp("warehouse"))
     os.environ.setdefault("FRONTIER_DRIVER_MEMORY", "3g")
+    database = None
+    if config.metastore_mode() == "postgres":
+        database = f"frontier_test_{uuid.uuid4().hex[:8]}"
+        _postgres("createdb", database)
+        os.environ["FRONTIER_PG_DATABASE"] = database
     from frontier.spark import get_spark
 
     session = get_spark()
     yield session
     session.stop()
+    if database:
+        _postgres("dropdb", "--force", database)  # the JVM may still hold a connection
 
 
 @pytest.fixture(scope="session")

@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import pytest
+
 from frontier import config
 
 
@@ -20,6 +22,7 @@ def test_paths_do_not_depend_on_the_working_directory(monkeypatch):
 
 def test_spark_defaults_carry_absolute_warehouse_and_metastore(monkeypatch, tmp_path):
     monkeypatch.setenv("FRONTIER_WAREHOUSE", str(tmp_path / "wh"))
+    monkeypatch.setenv("FRONTIER_METASTORE", "derby")
     conf = config.spark_conf()
     rendered = config.render_spark_defaults(conf)
     assert f"spark.sql.warehouse.dir {tmp_path / 'wh' / 'hive'}" in rendered
@@ -34,3 +37,25 @@ def test_master_and_memory_are_overridable(monkeypatch):
     conf = config.spark_conf()
     assert conf["spark.master"] == "spark://127.0.0.1:7077"
     assert conf["spark.driver.memory"] == "2g"
+
+
+def test_postgres_metastore_mode_comes_from_the_environment(monkeypatch):
+    monkeypatch.setenv("FRONTIER_METASTORE", "postgres")
+    monkeypatch.setenv("FRONTIER_PG_DATABASE", "meta_x")
+    monkeypatch.setenv("FRONTIER_PG_PORT", "5433")
+    conf = config.spark_conf()
+    assert conf["spark.hadoop.javax.jdo.option.ConnectionURL"] == (
+        "jdbc:postgresql://127.0.0.1:5433/meta_x"
+    )
+    assert conf["spark.hadoop.datanucleus.schema.autoCreateConstraints"] == "false"
+    assert conf["spark.hadoop.datanucleus.schema.autoCreateAll"] == "false"
+    assert conf["spark.driver.extraClassPath"].endswith("postgresql.jar")
+    monkeypatch.setenv("FRONTIER_METASTORE", "mysql")
+    with pytest.raises(ValueError, match="derby or postgres"):
+        config.spark_conf()
+
+
+def test_thrift_server_binds_to_loopback_by_default(monkeypatch):
+    monkeypatch.delenv("FRONTIER_THRIFT_HOST", raising=False)
+    monkeypatch.delenv("FRONTIER_THRIFT_PORT", raising=False)
+    assert config.thrift_server() == config.ThriftServer("127.0.0.1", 10000)

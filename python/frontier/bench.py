@@ -125,9 +125,130 @@ def bench_predict(rows: int, train_rows: int = 200_000) -> dict:
     }
 
 
+BI_QUERIES = {
+    "daily_volume_30d": """
+        select volume_date, channel, sum(transaction_count) as transactions,
+               sum(amount_czk) as amount_czk
+        from marts.fct_daily_volume
+        where volume_date > date_sub(date'{last}', 30)
+        group by volume_date, channel
+        order by volume_date, channel""",
+    "top_merchants_30d": """
+        select counterparty, merchant_category, count(*) as transactions,
+               sum(amount_czk) as amount_czk
+        from bi.bi_transactions
+        where transaction_date > date_sub(date'{last}', 30) and counterparty like 'M-%'
+        group by counterparty, merchant_category
+        order by amount_czk desc
+        limit 20""",
+    "customer_last_50": """
+        select transaction_at, amount_czk, direction, channel, merchant_category, counterparty
+        from bi.bi_transactions
+        where customer_id = {customer_id}
+        order by transaction_at desc
+        limit 50""",
+    "risk_by_segment": """
+        select segment, risk_band, count(*) as loans, avg(p) as mean_probability
+        from (
+            select segment, {predict} as p,
+                   case when {predict} >= 0.5 then 'high'
+                        when {predict} >= 0.3 then 'elevated' else 'low' end as risk_band
+            from features.feat_loan_default
+        ) as scored
+        group by segment, risk_band""",
+}
+
+
+def bench_bi(clients: int, seconds: float) -> dict:
+    """Replay a dashboard's queries from C concurrent pyhive clients against ``frontier serve``.
+
+    Runs on the bench warehouse (build it first with ``frontier bench build``) with a trained
+    ``loan_default``; starts the Thrift server if none answers and stops it afterwards.
+    """
+    import random
+    import statistics
+    import threading
+
+    from pyhive import hive
+
+    from frontier import serve
+
+    _use_bench_warehouse()
+    started = False
+    if not serve.status().answering:
+        serve.start()
+        started = True
+    current = serve.status()
+    try:
+        with hive.connect(host=current.host, port=current.port, username="bench") as conn:
+            cursor = conn.cursor()
+            cursor.execute("select max(volume_date) from marts.fct_daily_volume")
+            last = cursor.fetchall()[0][0]
+            cursor.execute("select customer_id from bi.bi_customers")
+            customers = [row[0] for row in cursor.fetchall()]
+            cursor.execute(
+                "select concat_ws(', ', features) from ml.model_registry "
+                "where model_name = 'loan_default' and status = 'champion'"
+            )
+            found = cursor.fetchall()
+        if not found:
+            raise RuntimeError(
+                "bench bi needs a loan_default champion: frontier train loan_default"
+            )
+        predict = f"ml.predict_loan_default({found[0][0]})"
+        latencies: list[float] = []
+        errors: list[str] = []
+        lock = threading.Lock()
+        deadline = time.monotonic() + seconds
+
+        def client(index: int) -> None:
+            rng = random.Random(index)
+            names = list(BI_QUERIES)
+            with hive.connect(host=current.host, port=current.port, username=f"c{index}") as conn:
+                cursor = conn.cursor()
+                step = index
+                while time.monotonic() < deadline:
+                    name = names[step % len(names)]
+                    step += 1
+                    sql = BI_QUERIES[name].format(
+                        last=last, customer_id=rng.choice(customers), predict=predict
+                    )
+                    begin = time.perf_counter()
+                    try:
+                        cursor.execute(sql)
+                        cursor.fetchall()
+                    except Exception as exc:  # counted and reported, never fatal to the run
+                        with lock:
+                            errors.append(f"{name}: {exc}")
+                        continue
+                    with lock:
+                        latencies.append((time.perf_counter() - begin) * 1000)
+
+        threads = [threading.Thread(target=client, args=(i,)) for i in range(clients)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    finally:
+        if started:
+            serve.stop()
+    for message in errors[:5]:
+        print(f"[bench] error: {message}", file=sys.stderr)
+    cuts = statistics.quantiles(latencies, n=100) if len(latencies) > 1 else [0.0] * 99
+    return {
+        "clients": clients,
+        "queries": len(latencies),
+        "p50_ms": round(cuts[49]),
+        "p95_ms": round(cuts[94]),
+        "errors": len(errors),
+    }
+
+
 def run(name: str, args: argparse.Namespace) -> dict:
     if name == "build":
         return bench_build(args.transactions, args.seed)
     if name == "predict":
         return bench_predict(args.rows)
+    if name == "bi":
+        return bench_bi(args.clients, args.seconds)
     raise ValueError(f"unknown benchmark {name!r}")

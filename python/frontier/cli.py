@@ -86,6 +86,27 @@ def cmd_monitor(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_serve(args: argparse.Namespace) -> int:
+    from frontier import serve
+
+    if args.stop:
+        print("stopped" if serve.stop() else "not running")
+        return 0
+    if args.status:
+        current = serve.status(args.host, args.port)
+        print(current.describe())
+        return 0 if current.answering else 3
+    if config.metastore_mode() == "derby":
+        _progress(
+            "embedded Derby metastore: other frontier commands on this warehouse wait until the "
+            "server stops (FRONTIER_METASTORE=postgres shares it; see `make metastore`)"
+        )
+    current = serve.start(args.host, args.port)
+    print(current.describe())
+    print(f"connect: beeline -u jdbc:hive2://{current.host}:{current.port}/default")
+    return 0
+
+
 def cmd_sql(args: argparse.Namespace) -> int:
     from frontier.spark import get_spark
 
@@ -167,6 +188,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("name", nargs="?", help="one model (default: every declaration)")
     p.set_defaults(func=cmd_monitor)
 
+    p = sub.add_parser("serve", help="Spark Thrift Server (HiveServer2) for BI tools and beeline")
+    p.add_argument("--host", help="bind address (default 127.0.0.1, FRONTIER_THRIFT_HOST)")
+    p.add_argument("--port", type=int, help="port (default 10000, FRONTIER_THRIFT_PORT)")
+    group = p.add_mutually_exclusive_group()
+    group.add_argument("--status", action="store_true", help="say whether it runs and answers")
+    group.add_argument("--stop", action="store_true", help="stop it")
+    p.set_defaults(func=cmd_serve)
+
     p = sub.add_parser("sql", help="run Spark SQL against the warehouse")
     p.add_argument("query")
     p.add_argument("--format", choices=["table", "csv", "json"], default="table")
@@ -186,6 +215,9 @@ def build_parser() -> argparse.ArgumentParser:
     _dataset_args(b, seed=7)
     b = bench_sub.add_parser("predict", help="SQL predict function vs MLlib vs a Python UDF")
     b.add_argument("--rows", type=int, default=2_000_000, help="rows to score")
+    b = bench_sub.add_parser("bi", help="dashboard queries from concurrent clients over Thrift")
+    b.add_argument("--clients", type=int, default=8)
+    b.add_argument("--seconds", type=float, default=60)
     p.set_defaults(func=cmd_bench)
     return parser
 

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 # Hive databases, one per layer. dbt's generate_schema_name macro maps folders onto these names.
-LAYERS = ("raw", "staging", "intermediate", "marts", "features", "ml")
+LAYERS = ("raw", "staging", "intermediate", "marts", "features", "ml", "bi")
 
 
 def project_root() -> Path:
@@ -88,8 +88,84 @@ def spark_master() -> str:
     return os.environ.get("FRONTIER_SPARK_MASTER", "local[2]")
 
 
+@dataclass(frozen=True)
+class Postgres:
+    """The shared metastore database. Local defaults; every value from ``FRONTIER_PG_*``."""
+
+    host: str
+    port: int
+    database: str
+    user: str
+    password: str
+    jdbc_jar: str
+
+    @property
+    def jdbc_url(self) -> str:
+        return f"jdbc:postgresql://{self.host}:{self.port}/{self.database}"
+
+
+def metastore_mode() -> str:
+    """``derby`` (embedded, one process at a time: the default) or ``postgres`` (shared)."""
+    mode = os.environ.get("FRONTIER_METASTORE", "derby")
+    if mode not in ("derby", "postgres"):
+        raise ValueError(f"FRONTIER_METASTORE must be derby or postgres, not {mode!r}")
+    return mode
+
+
+def postgres() -> Postgres:
+    env = os.environ.get
+    return Postgres(
+        host=env("FRONTIER_PG_HOST", "127.0.0.1"),
+        port=int(env("FRONTIER_PG_PORT", "5432")),
+        database=env("FRONTIER_PG_DATABASE", "frontier_metastore"),
+        user=env("FRONTIER_PG_USER", "frontier"),
+        password=env("FRONTIER_PG_PASSWORD", "frontier-local"),
+        jdbc_jar=env("FRONTIER_PG_JDBC_JAR", "/usr/share/java/postgresql.jar"),
+    )
+
+
+@dataclass(frozen=True)
+class ThriftServer:
+    host: str
+    port: int
+
+
+def thrift_server() -> ThriftServer:
+    """Where ``frontier serve`` listens and clients connect: loopback unless told otherwise."""
+    return ThriftServer(
+        host=os.environ.get("FRONTIER_THRIFT_HOST", "127.0.0.1"),
+        port=int(os.environ.get("FRONTIER_THRIFT_PORT", "10000")),
+    )
+
+
+def _metastore_conf(p: Paths) -> dict[str, str]:
+    if metastore_mode() == "derby":
+        return {
+            "spark.hadoop.javax.jdo.option.ConnectionURL": (
+                f"jdbc:derby:;databaseName={p.metastore_db};create=true"
+            ),
+            "spark.hadoop.datanucleus.schema.autoCreateAll": "true",
+        }
+    pg = postgres()
+    return {
+        "spark.hadoop.javax.jdo.option.ConnectionURL": pg.jdbc_url,
+        "spark.hadoop.javax.jdo.option.ConnectionDriverName": "org.postgresql.Driver",
+        "spark.hadoop.javax.jdo.option.ConnectionUserName": pg.user,
+        "spark.hadoop.javax.jdo.option.ConnectionPassword": pg.password,
+        # DataNucleus creating foreign keys while it creates the schema deadlocks on PostgreSQL
+        # (one connection adds a constraint to a table another holds open in a transaction).
+        # autoCreateAll would switch constraint creation back on: create tables and columns only.
+        "spark.hadoop.datanucleus.schema.autoCreateAll": "false",
+        "spark.hadoop.datanucleus.schema.autoCreateTables": "true",
+        "spark.hadoop.datanucleus.schema.autoCreateColumns": "true",
+        "spark.hadoop.datanucleus.schema.autoCreateConstraints": "false",
+        "spark.driver.extraClassPath": pg.jdbc_jar,
+        "spark.executor.extraClassPath": pg.jdbc_jar,
+    }
+
+
 def spark_conf(warehouse: Paths | None = None) -> dict[str, str]:
-    """Spark settings sized for a 2-core, 24 GB machine, with the embedded Derby metastore."""
+    """Spark settings sized for a 2-core, 24 GB machine, on the configured metastore."""
     p = warehouse or paths()
     log4j = project_root() / "conf" / "log4j2.properties"
     java_opts = f"-Dderby.system.home={p.home} -Dlog4j2.configurationFile=file:{log4j}"
@@ -98,10 +174,7 @@ def spark_conf(warehouse: Paths | None = None) -> dict[str, str]:
         "spark.master": spark_master(),
         "spark.sql.catalogImplementation": "hive",
         "spark.sql.warehouse.dir": str(p.hive_warehouse),
-        "spark.hadoop.javax.jdo.option.ConnectionURL": (
-            f"jdbc:derby:;databaseName={p.metastore_db};create=true"
-        ),
-        "spark.hadoop.datanucleus.schema.autoCreateAll": "true",
+        **_metastore_conf(p),
         "spark.hadoop.hive.metastore.schema.verification": "false",
         "spark.hadoop.hive.exec.dynamic.partition.mode": "nonstrict",
         "spark.driver.memory": os.environ.get("FRONTIER_DRIVER_MEMORY", "6g"),

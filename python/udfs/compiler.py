@@ -116,8 +116,9 @@ def explain_sql(forest: Forest, arguments: Sequence[Argument], top: int = 3) -> 
 
     Contributions follow each tree's path to the row's leaf: every split adds
     ``value(child) - value(parent)`` to its feature, computed here at compile time for each leaf
-    (rounded to 6 significant digits). Each tree returns its leaf's contribution vector, the
-    vectors are summed, and the largest ``top`` by absolute value are returned. They are in the
+    (rounded to 6 significant digits, the sums to 6 decimals). Each tree returns its leaf's
+    contribution vector, the vectors are summed, and the largest ``top`` by absolute value are
+    returned. They are in the
     units of :func:`raw_sql` (probability for RF, margin for GBT) and add up, with the root
     values, to the raw prediction.
     """
@@ -143,7 +144,7 @@ def explain_sql(forest: Forest, arguments: Sequence[Argument], top: int = 3) -> 
     names = ", ".join(string(arguments[f].name) for f in used)
     pairs = (
         f"zip_with(array({names}), {summed}, "
-        "(n, c) -> named_struct('feature', n, 'contribution', c))"
+        "(n, c) -> named_struct('feature', n, 'contribution', round(c, 6)))"
     )
     order = (
         "(a, b) -> CASE WHEN abs(a.contribution) > abs(b.contribution) THEN -1 "

@@ -39,9 +39,9 @@ def write(spark: SparkSession, result: TrainResult) -> int:
         (F.col(d.time_column) >= F.lit(window["holdout_start"]))
         | F.col(spec.get("future_flag", "is_future"))
     )
-    scored = rows.withColumn(
-        "predicted", F.expr(f"{functions.name('predict', d.name)}({args})")
-    ).cache()
+    # Volumes are not negative: a tree ensemble can undershoot zero on a quiet series.
+    predicted = F.greatest(F.expr(f"{functions.name('predict', d.name)}({args})"), F.lit(0.0))
+    scored = rows.withColumn("predicted", predicted).cache()
     coverage = float(spec.get("interval", 0.9))
     half_width = (
         scored.where(F.col(d.label).isNotNull())

@@ -1,0 +1,42 @@
+-- Transactions for BI tools: private counterparties (other people's accounts) masked; merchants,
+-- ATMs, employers and branches stay readable. A table bucketed by customer, not a view: a
+-- dashboard's "this customer's last transactions" then reads one bucket instead of every day.
+{{ config(materialized='table', clustered_by=['customer_id'], buckets=16) }}
+
+with
+
+transactions as (
+
+    select * from {{ ref('fct_transactions') }}
+
+),
+
+final as (
+
+    select
+        transaction_id,
+        account_id,
+        customer_id,
+        branch_id,
+        region_id,
+        transaction_at,
+        transaction_date,
+        amount,
+        currency_code,
+        amount_czk,
+        direction,
+        signed_amount_czk,
+        channel,
+        merchant_category,
+        case
+            when counterparty like 'CZ-ACC-%' then {{ mask_account_number('counterparty') }}
+            else counterparty
+        end as counterparty,
+        country_code,
+        is_foreign,
+        balance_after_czk
+    from transactions
+
+)
+
+select * from final
