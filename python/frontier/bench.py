@@ -148,14 +148,12 @@ BI_QUERIES = {
         order by transaction_at desc
         limit 50""",
     "risk_by_segment": """
-        select segment, risk_band, count(*) as loans, avg(p) as mean_probability
-        from (
-            select segment, {predict} as p,
-                   case when {predict} >= 0.5 then 'high'
-                        when {predict} >= 0.3 then 'elevated' else 'low' end as risk_band
-            from features.feat_loan_default
-        ) as scored
-        group by segment, risk_band""",
+        select segment,
+               case when p >= 0.5 then 'high' when p >= 0.3 then 'elevated' else 'low' end
+                   as risk_band,
+               count(*) as loans, avg(p) as mean_probability
+        from (select segment, {predict} as p from features.feat_loan_default) as scored
+        group by 1, 2""",
 }
 
 
