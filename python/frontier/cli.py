@@ -202,7 +202,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--limit", type=int, default=100)
     p.set_defaults(func=cmd_sql)
 
-    p = sub.add_parser("demo", help="generate, build and summarise (what `make demo` runs)")
+    p = sub.add_parser("demo", help="generate, build, train, score, summarise (`make demo`)")
     _dataset_args(p)
     p.set_defaults(func=cmd_demo)
 
