@@ -131,7 +131,7 @@ def test_explain_contributions_add_up_to_the_prediction(spark, tmp_path):
     total = model.bias
     top = []
     for tree in model.trees:
-        contributions = tree.path_contributions(tree.leaf(row), model.num_features)
+        contributions = tree.leaf_contributions(model.num_features)[tree.leaf(row)]
         total += sum(c * tree.weight for c in contributions)
         top.append([c * tree.weight for c in contributions])
     assert math.isclose(total, model.raw(row), abs_tol=1e-12)

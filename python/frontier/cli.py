@@ -88,6 +88,7 @@ def cmd_monitor(args: argparse.Namespace) -> int:
 
 def cmd_serve(args: argparse.Namespace) -> int:
     from frontier import serve
+    from frontier.spark import spark_home
 
     if args.stop:
         print("stopped" if serve.stop() else "not running")
@@ -103,7 +104,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
         )
     current = serve.start(args.host, args.port)
     print(current.describe())
-    print(f"connect: beeline -u jdbc:hive2://{current.host}:{current.port}/default")
+    beeline = spark_home() / "bin" / "beeline"
+    print(f"connect: {beeline} -u jdbc:hive2://{current.host}:{current.port}/default")
     return 0
 
 

@@ -118,9 +118,8 @@ def explain_sql(forest: Forest, arguments: Sequence[Argument], top: int = 3) -> 
     ``value(child) - value(parent)`` to its feature, computed here at compile time for each leaf
     (rounded to 6 significant digits, the sums to 6 decimals). Each tree returns its leaf's
     contribution vector, the vectors are summed, and the largest ``top`` by absolute value are
-    returned. They are in the
-    units of :func:`raw_sql` (probability for RF, margin for GBT) and add up, with the root
-    values, to the raw prediction.
+    returned. They are in the units of :func:`raw_sql` (probability for RF, margin for GBT) and
+    add up, with the root values, to the raw prediction.
     """
     _check(forest, arguments)
     used = sorted({n.feature for t in forest.trees for n in t.nodes.values() if not n.is_leaf})
@@ -129,9 +128,7 @@ def explain_sql(forest: Forest, arguments: Sequence[Argument], top: int = 3) -> 
     vectors = []
     for tree in forest.trees:
         factor = 1.0 / len(forest.trees) if forest.algorithm == "rf" else tree.weight
-        contributions = {
-            leaf: tree.path_contributions(leaf, forest.num_features) for leaf in tree.leaves()
-        }
+        contributions = tree.leaf_contributions(forest.num_features)
 
         def vector(leaf: int, c=contributions, k=factor) -> str:
             return "array(" + ", ".join(_short(c[leaf][f] * k) for f in used) + ")"

@@ -72,35 +72,25 @@ class Tree:
             node = self.nodes[node_id]
         return node_id
 
-    def leaves(self) -> list[int]:
-        """Leaf ids in left-to-right order (the order the compiler numbers them)."""
-        out: list[int] = []
-        stack = [self.root]
+    def leaf_contributions(self, num_features: int) -> dict[int, list[float]]:
+        """For every leaf, its per-feature contributions along the path from the root.
+
+        Each split on the way adds ``value(child) - value(parent)`` to its feature, so the root
+        value plus a leaf's contributions is the leaf value. Leaves come in left-to-right order.
+        """
+        out: dict[int, list[float]] = {}
+        stack = [(self.root, [0.0] * num_features)]
         while stack:
-            node_id = stack.pop()
+            node_id, contributions = stack.pop()
             node = self.nodes[node_id]
             if node.is_leaf:
-                out.append(node_id)
-            else:
-                stack.extend([node.right, node.left])
+                out[node_id] = contributions
+                continue
+            for child in (node.right, node.left):  # left popped first
+                step = list(contributions)
+                step[node.feature] += self.nodes[child].value - node.value
+                stack.append((child, step))
         return out
-
-    def path_contributions(self, leaf_id: int, num_features: int) -> list[float]:
-        """Per-feature contributions along the path to a leaf (value(child) - value(parent))."""
-        parent = {}
-        for node_id, node in self.nodes.items():
-            if not node.is_leaf:
-                parent[node.left] = node_id
-                parent[node.right] = node_id
-        contributions = [0.0] * num_features
-        node_id = leaf_id
-        while node_id in parent:
-            up = parent[node_id]
-            contributions[self.nodes[up].feature] += (
-                self.nodes[node_id].value - self.nodes[up].value
-            )
-            node_id = up
-        return contributions
 
 
 @dataclass(frozen=True)

@@ -58,31 +58,34 @@ def drift(spark: SparkSession, d: Declaration, champion: dict) -> list[tuple]:
     both = reference.select(F.lit("ref").alias("side"), *d.features).unionByName(
         current.select(F.lit("cur").alias("side"), *d.features)
     )
-    both = both.cache()
     quantiles = {}
     if d.numeric:
         row = reference.agg(
             *[F.percentile_approx(F.col(c).cast("double"), DECILES).alias(c) for c in d.numeric]
         ).first()
         quantiles = {c: sorted(set(row[c] or [])) for c in d.numeric}
+    # Every feature's histogram, both sides, in one aggregation: (side, feature, bucket) -> count.
+    buckets = F.explode(
+        F.array(
+            *[
+                F.struct(F.lit(f).alias("feature"), _bucket(f, quantiles.get(f)).alias("bucket"))
+                for f in d.features
+            ]
+        )
+    ).alias("fb")
+    hist = both.select("side", buckets).groupBy("side", "fb.feature", "fb.bucket").count()
+    sides: dict[str, dict[str, dict[str, int]]] = {f: {"ref": {}, "cur": {}} for f in d.features}
+    for r in hist.collect():
+        sides[r.feature][r.side][r.bucket] = r["count"]
     out = []
     computed_at = registry.now()
     for feature in d.features:
-        hist = (
-            both.groupBy("side", _bucket(feature, quantiles.get(feature)).alias("bucket"))
-            .count()
-            .collect()
-        )
-        sides: dict[str, dict[str, int]] = {"ref": {}, "cur": {}}
-        for r in hist:
-            sides[r.side][r.bucket] = r["count"]
-        counts = {side: sum(v.values()) for side, v in sides.items()}
-        value = psi(sides["ref"], sides["cur"])
+        counts = {side: sum(v.values()) for side, v in sides[feature].items()}
+        value = psi(sides[feature]["ref"], sides[feature]["cur"])
         out.append(
             (d.name, champion["version"], feature, value, level(value), ref_start, ref_end,
              cur_start, latest, counts["ref"], counts["cur"], computed_at)
         )  # fmt: skip
-    both.unpersist()
     return out
 
 

@@ -36,8 +36,6 @@ SCHEMAS = {
     """,
 }
 
-STATUSES = ("champion", "challenger", "retired")
-
 
 def ensure_tables(spark: SparkSession) -> None:
     for table, schema in SCHEMAS.items():
@@ -70,9 +68,10 @@ def register(spark: SparkSession, rows: list[dict], champion_version: int) -> No
             r["status"] = "retired"
     for r in rows:
         r["status"] = "champion" if r["version"] == champion_version else "challenger"
-    columns = [c.split()[0] for c in " ".join(SCHEMAS[REGISTRY].split()).split(", ")]
+    columns = spark.table(REGISTRY).columns
+    # The rows are on the driver already, so overwriting the table they came from is safe.
     table = frame(spark, REGISTRY, [tuple(r[c] for c in columns) for r in existing + rows])
-    table.localCheckpoint().write.mode("overwrite").insertInto(REGISTRY, overwrite=True)
+    table.write.insertInto(REGISTRY, overwrite=True)
 
 
 def champion(spark: SparkSession, model_name: str) -> dict | None:

@@ -8,6 +8,7 @@ functions and the saved models as they were.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import shutil
 import sys
@@ -76,13 +77,13 @@ def split(frame: DataFrame, d: Declaration) -> Split:
     time; ``start``: every row from that date on.
     """
     time = F.col(d.time_column)
-    bounds = frame.agg(F.min(time).alias("first"), F.max(time).alias("last")).first()
-    if bounds.last is None:
+    last = frame.agg(F.max(time)).first()[0]
+    if last is None:
         raise DeclarationError(f"{d.name}: {d.table} has no labelled rows")
     if d.holdout_start is not None:
         cutoff = F.lit(d.holdout_start).cast("date")
     elif d.holdout_days is not None:
-        cutoff = F.date_sub(F.lit(bounds.last).cast("date"), d.holdout_days - 1)
+        cutoff = F.date_sub(F.lit(last).cast("date"), d.holdout_days - 1)
     else:
         day = F.unix_date(time.cast("date"))
         cut = frame.agg(F.percentile_approx(day, 1 - d.holdout_fraction).alias("c")).first().c
@@ -112,8 +113,9 @@ def split(frame: DataFrame, d: Declaration) -> Split:
     return Split(train, holdout, window, stats.train_rows, stats.holdout_rows)
 
 
-def _date(value):
-    return value.date() if hasattr(value, "date") and callable(value.date) else value
+def _date(value: dt.date | dt.datetime) -> dt.date:
+    """Window bounds as dates, whether the time column holds dates or timestamps."""
+    return value.date() if isinstance(value, dt.datetime) else value
 
 
 def score_column(d: Declaration) -> Column:
@@ -216,10 +218,12 @@ def train(spark: SparkSession, d: Declaration) -> TrainResult:
             best = better(d, best, c)
         describe = d.description.split(".")[0] or d.name
         sql: list[str] = []
-        arguments = pipeline.arguments(best.model)
         for c in candidates:
             compiled = forest.load(pipeline.estimator_path(c.path))
-            sql += functions.statements(d.name, c.version, compiled, arguments, describe)
+            sql += functions.statements(
+                d.name, c.version, compiled, pipeline.arguments(c.model), describe
+            )
+        arguments = pipeline.arguments(best.model)
         sql += functions.champion_statements(d.name, best.version, arguments, describe)
     except Exception:
         for c in candidates:
