@@ -128,15 +128,9 @@ def test_explain_contributions_add_up_to_the_prediction(spark, tmp_path):
     model = forest.load(pipeline.estimator_path(tmp_path / "model"))
     arguments = pipeline.arguments(fitted)
     row = [2.0, 8.5, 9.0, 1.0, 3.0]
-    total = model.bias
-    top = []
-    for tree in model.trees:
-        contributions = tree.leaf_contributions(model.num_features)[tree.leaf(row)]
-        total += sum(c * tree.weight for c in contributions)
-        top.append([c * tree.weight for c in contributions])
-    assert math.isclose(total, model.raw(row), abs_tol=1e-12)
+    per_feature = model.contributions(row)
+    assert math.isclose(model.bias + sum(per_feature), model.raw(row), abs_tol=1e-12)
 
-    per_feature = [sum(column) for column in zip(*top, strict=True)]
     expected = sorted(range(len(per_feature)), key=lambda f: -abs(per_feature[f]))[:3]
     spark.sql(
         compiler.create_function(

@@ -1,9 +1,10 @@
 {#
   Overrides dbt's get_where_subquery, which wraps the relation every generic test reads.
-  Besides the usual `where` config: when the var `test_batches_after` is set (frontier's
-  incremental `build` sets it to the last batch already loaded), tests on the models listed in
-  the var `batch_columns` read only the rows from newer batches. A full build (no var) tests
-  every row. Cross-batch guarantees (one accepted row per transaction id) are enforced by
+  Besides the usual `where` config: on an incremental build frontier sets the vars
+  `test_batches_after` (the last core batch already loaded) and `test_loaded_after` (the last
+  `loaded_at` of fct_transactions), and tests on the models listed in the var `batch_columns`
+  read only the newer rows: columns ending in `loaded_at` compare with `test_loaded_after`, the
+  others with `test_batches_after`. A full build (no vars) tests every row. Cross-batch guarantees (one accepted row per transaction id) are enforced by
   int_transactions_validated, not by re-scanning history on every run.
 #}
 {% macro get_where_subquery(relation) -%}
@@ -12,8 +13,11 @@
     {%- if where -%}
         {%- do filters.append(where) -%}
     {%- endif -%}
-    {%- set after = var('test_batches_after', none) -%}
     {%- set column = var('batch_columns', {}).get(relation.identifier) -%}
+    {%- set after = var(
+        'test_loaded_after' if column and column.endswith('loaded_at') else 'test_batches_after',
+        none
+    ) -%}
     {%- if after and column -%}
         {%- do filters.append(column ~ " > '" ~ after ~ "'") -%}
     {%- endif -%}

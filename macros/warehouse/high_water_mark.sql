@@ -1,13 +1,15 @@
 {#
-  The largest value of `column` already in this incremental model, read at compile time so the
-  generated SQL carries it as a literal (partition pruning needs literals, not subqueries).
-  Returns `default` on a full refresh or when the model does not exist yet.
+  The largest value of `column` already in this incremental model (over the rows matching
+  `where`, when given), read at compile time so the generated SQL carries it as a literal
+  (partition pruning needs literals, not subqueries). Returns `default` on a full refresh or
+  when the model does not exist yet.
 #}
-{% macro high_water_mark(column, default='0000-00-00') -%}
+{% macro high_water_mark(column, default='0000-00-00', where=none) -%}
     {%- if execute and is_incremental() -%}
-        {%- set result = run_query('select max(' ~ column ~ ') from ' ~ this) -%}
-        {%- set value = result.columns[0].values()[0] -%}
-        {{- return(value if value is not none else default) -}}
+        {%- set query = 'select max(' ~ column ~ ') from ' ~ this
+            ~ (' where ' ~ where if where else '') -%}
+        {%- set value = run_query(query).columns[0].values()[0] -%}
+        {{- return(value | string if value is not none else default) -}}
     {%- else -%}
         {{- return(default) -}}
     {%- endif -%}

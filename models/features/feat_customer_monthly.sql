@@ -9,7 +9,7 @@
 -- One row per customer and calendar month with activity: how they used the bank that month.
 -- Incremental by month, recomputing every month a new batch touches.
 
-{%- set processed_through = high_water_mark('source_batch_date') %}
+{%- set processed_through = high_water_mark('source_loaded_at', default='1970-01-01 00:00:00') %}
 {%- set from_date = first_affected_month(ref('fct_transactions'), 'transaction_date', processed_through) %}
 
 with
@@ -50,7 +50,7 @@ activity as (
         count(distinct merchant_category) as distinct_categories,
         count(distinct transaction_date) as active_days,
         max(transaction_date) as last_activity_date,
-        max(batch_date) as source_batch_date
+        max(loaded_at) as source_loaded_at
     from transactions
     group by customer_id, trunc(transaction_date, 'MM')
 
@@ -93,7 +93,7 @@ final as (
         activity.active_days,
         activity.last_activity_date,
         month_end_balances.month_end_balance,
-        activity.source_batch_date,
+        activity.source_loaded_at,
         activity.feature_month
     from activity
     left join month_end_balances

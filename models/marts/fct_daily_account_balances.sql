@@ -13,7 +13,7 @@
 -- two can be reconciled (tests/dbt/assert_daily_balances_reconcile.sql).
 -- Incremental by month: every month from the first one a new batch touches is recomputed.
 
-{%- set processed_through = high_water_mark('source_batch_date') %}
+{%- set processed_through = high_water_mark('source_loaded_at', default='1970-01-01 00:00:00') %}
 {%- set from_date = first_affected_month(ref('fct_transactions'), 'transaction_date', processed_through) %}
 
 with
@@ -72,7 +72,7 @@ daily as (
         sum(case when direction = 'debit' then amount_czk else 0 end) as debits_czk,
         sum(signed_amount_czk) as net_flow_czk,
         max_by(balance_after_czk, struct(transaction_at, transaction_id)) as reported_closing_balance_czk,
-        max(batch_date) as source_batch_date
+        max(loaded_at) as source_loaded_at
     from transactions
     group by account_id, transaction_date
 
@@ -104,7 +104,7 @@ final as (
         cast(closing_balance_czk as decimal(18, 2)) as closing_balance_czk,
         reported_closing_balance_czk,
         cast(transaction_count as int) as transaction_count,
-        source_batch_date,
+        source_loaded_at,
         trunc(balance_date, 'MM') as balance_month
     from running
 

@@ -10,7 +10,7 @@
 -- Transaction volume per day, region and channel: the series the volume forecast learns from.
 -- Incremental by month, like fct_daily_account_balances.
 
-{%- set processed_through = high_water_mark('source_batch_date') %}
+{%- set processed_through = high_water_mark('source_loaded_at', default='1970-01-01 00:00:00') %}
 {%- set from_date = first_affected_month(ref('fct_transactions'), 'transaction_date', processed_through) %}
 
 with
@@ -35,7 +35,7 @@ final as (
         cast(sum(case when direction = 'credit' then amount_czk else 0 end) as decimal(18, 2))
             as credit_amount_czk,
         cast(count(distinct account_id) as bigint) as active_account_count,
-        max(batch_date) as source_batch_date,
+        max(loaded_at) as source_loaded_at,
         trunc(transaction_date, 'MM') as volume_month
     from transactions
     group by transaction_date, region_id, channel

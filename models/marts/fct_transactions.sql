@@ -8,12 +8,21 @@
 }}
 
 -- Accepted postings with their account's customer, branch and region; one partition per day.
--- A run adds the batches that landed since the last one. Partitions are replaced whole, so the
--- rows already loaded on a day that a new batch touches are carried over (late postings).
+-- Two sources: the core system's daily batches (validated in int_transactions_validated) and
+-- the stream's committed micro-batches (validated by the stream). A run adds the core batches
+-- and the micro-batches that arrived since the last run (each source by its own high-water
+-- mark), stamps them with the run's `loaded_at` (what downstream models track), and replaces
+-- the partitions they touch: rows already loaded on those days are carried over. A streamed
+-- transaction whose id is already loaded is not added again.
 
-{%- set loaded_through = high_water_mark('batch_date') %}
+{%- set core_through = high_water_mark('batch_date', where="source_system = 'core'") %}
+{%- set stream_through = high_water_mark(
+    'ingested_at', default='1970-01-01 00:00:00', where="source_system = 'stream'"
+) %}
 {%- set new_days = new_batch_dates(
-    ref('int_transactions_validated'), 'to_date(transaction_at)', loaded_through
+    ref('int_transactions_validated'), 'to_date(transaction_at)', core_through
+) + new_batch_dates(
+    ref('stg_stream__transactions'), 'event_date', stream_through, batch_column='ingested_at'
 ) %}
 
 with
@@ -22,7 +31,21 @@ validated as (
 
     select * from {{ ref('int_transactions_validated') }}
     where rejection_reason is null
-        and batch_date > '{{ loaded_through }}'
+        and batch_date > '{{ core_through }}'
+
+),
+
+streamed as (
+
+    select * from {{ ref('stg_stream__transactions') }}
+    where ingested_at > '{{ stream_through }}'
+
+),
+
+committed_batches as (
+
+    select * from {{ ref('stg_stream__batches') }}
+    where ingested_at > '{{ stream_through }}'
 
 ),
 
@@ -32,32 +55,105 @@ accounts as (
 
 ),
 
+core_postings as (
+
+    select
+        transaction_id,
+        account_id,
+        transaction_at,
+        amount,
+        currency_code,
+        amount_czk,
+        direction,
+        channel,
+        merchant_category,
+        counterparty,
+        country_code,
+        balance_after_czk,
+        batch_date,
+        'core' as source_system,
+        cast(null as timestamp) as ingested_at
+    from validated
+
+),
+
+-- A streamed id that this run's core batches or an earlier run loaded already: that row stays.
+already_loaded as (
+
+    select validated.transaction_id from validated
+    where validated.transaction_id in (select streamed.transaction_id from streamed)
+    {% if is_incremental() %}
+        union all
+        select loaded.transaction_id from {{ this }} as loaded
+        where loaded.transaction_id in (select streamed.transaction_id from streamed)
+    {% endif %}
+
+),
+
+stream_postings as (
+
+    select
+        streamed.transaction_id,
+        streamed.account_id,
+        streamed.transaction_at,
+        streamed.amount,
+        streamed.currency_code,
+        streamed.amount_czk,
+        streamed.direction,
+        streamed.channel,
+        streamed.merchant_category,
+        streamed.counterparty,
+        streamed.country_code,
+        streamed.balance_after_czk,
+        cast(to_date(streamed.ingested_at) as string) as batch_date,
+        'stream' as source_system,
+        streamed.ingested_at
+    from streamed
+    left semi join committed_batches
+        on streamed.stream_id = committed_batches.stream_id
+        and streamed.stream_batch_id = committed_batches.stream_batch_id
+    left anti join already_loaded
+        on streamed.transaction_id = already_loaded.transaction_id
+
+),
+
+postings as (
+
+    select * from core_postings
+    union all
+    select * from stream_postings
+
+),
+
 new_rows as (
 
     select
-        validated.transaction_id,
-        validated.account_id,
+        postings.transaction_id,
+        postings.account_id,
         accounts.customer_id,
         accounts.branch_id,
         accounts.region_id,
-        validated.transaction_at,
-        validated.amount,
-        validated.currency_code,
-        validated.amount_czk,
-        validated.direction,
-        case when validated.direction = 'credit' then validated.amount_czk
-            else -validated.amount_czk
+        postings.transaction_at,
+        postings.amount,
+        postings.currency_code,
+        postings.amount_czk,
+        postings.direction,
+        case when postings.direction = 'credit' then postings.amount_czk
+            else -postings.amount_czk
         end as signed_amount_czk,
-        validated.channel,
-        validated.merchant_category,
-        validated.counterparty,
-        validated.country_code,
-        validated.country_code != 'CZ' as is_foreign,
-        validated.balance_after_czk,
-        validated.batch_date,
-        to_date(validated.transaction_at) as transaction_date
-    from validated
-    inner join accounts on validated.account_id = accounts.account_id
+        postings.channel,
+        postings.merchant_category,
+        postings.counterparty,
+        postings.country_code,
+        postings.country_code != 'CZ' as is_foreign,
+        postings.balance_after_czk,
+        postings.batch_date,
+        postings.source_system,
+        postings.ingested_at,
+        cast('{{ run_started_at.strftime("%Y-%m-%d %H:%M:%S") }}' as timestamp) as loaded_at,
+        to_date(postings.transaction_at) as transaction_date
+    from postings
+    inner join accounts on postings.account_id = accounts.account_id
 
 ),
 

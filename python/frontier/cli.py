@@ -6,6 +6,7 @@ import argparse
 import json
 import sys
 import time
+from pathlib import Path
 
 from frontier import config
 
@@ -25,8 +26,10 @@ def cmd_init(args: argparse.Namespace) -> int:
 def cmd_generate(args: argparse.Namespace) -> int:
     from frontier.generator import Spec, generate
     from frontier.spark import get_spark
+    from frontier.stream import job
 
     spark = get_spark()
+    job.reset(spark)  # a new bank: the old stream's events and tables no longer apply
     start = time.perf_counter()
     _progress(f"generating {args.transactions:,} transactions (seed {args.seed})")
     counts = generate(spark, Spec(args.transactions, args.seed))
@@ -150,6 +153,47 @@ def cmd_summary(args: argparse.Namespace) -> int:
     return 0
 
 
+def _landed(landed) -> None:
+    bad = ", ".join(f"{k} {v}" for k, v in landed.bad.items() if v) or "none"
+    folder = config.paths().stream_landing
+    print(f"landed {landed.events:,} events in {landed.files} files under {folder}")
+    print(f"injected anomalies: {landed.anomalies}; bad events: {bad}")
+
+
+def cmd_simulate(args: argparse.Namespace) -> int:
+    from frontier.stream import feed
+
+    _landed(
+        feed.simulate(
+            args.rate,
+            args.seconds,
+            seed=args.seed,
+            bad_share=args.bad_share,
+            anomaly_share=args.anomaly_share,
+            manifest=args.manifest,
+        )  # fmt: skip
+    )
+    return 0
+
+
+def cmd_replay(args: argparse.Namespace) -> int:
+    import datetime as dt
+
+    from frontier.stream import feed
+
+    start = dt.date.fromisoformat(args.start)
+    _landed(feed.replay(start, days=args.days, speed=args.speed, manifest=args.manifest))
+    return 0
+
+
+def cmd_stream(args: argparse.Namespace) -> int:
+    from frontier.stream import job
+
+    n = job.run(seconds=args.seconds, available_now=args.available_now, idle_seconds=args.idle)
+    _progress(f"processed {n} batches")
+    return 0
+
+
 def cmd_bench(args: argparse.Namespace) -> int:
     from frontier import bench
 
@@ -197,6 +241,30 @@ def build_parser() -> argparse.ArgumentParser:
     group.add_argument("--status", action="store_true", help="say whether it runs and answers")
     group.add_argument("--stop", action="store_true", help="stop it")
     p.set_defaults(func=cmd_serve)
+
+    p = sub.add_parser("simulate", help="write a live transaction feed into the stream landing")
+    p.add_argument("--rate", type=float, default=1000, help="events per second")
+    p.add_argument("--seconds", type=float, default=60)
+    p.add_argument("--seed", type=int, default=7)
+    p.add_argument("--bad-share", type=float, default=0.01, help="share of malformed events")
+    p.add_argument("--anomaly-share", type=float, default=0.002, help="share made anomalous")
+    p.add_argument("--manifest", type=Path, help="append one JSON line per landed file here")
+    p.set_defaults(func=cmd_simulate)
+
+    p = sub.add_parser("replay", help="replay landed history into the stream landing, as if live")
+    p.add_argument("--start", required=True, help="first day of history to replay (yyyy-mm-dd)")
+    p.add_argument("--days", type=int, default=1)
+    p.add_argument("--speed", type=float, default=60, help="times faster than it happened")
+    p.add_argument("--manifest", type=Path, help="append one JSON line per landed file here")
+    p.set_defaults(func=cmd_replay)
+
+    p = sub.add_parser("stream", help="the streaming job: validate, store, score, aggregate")
+    p.add_argument("--seconds", type=float, help="stop after this long (default: run on)")
+    p.add_argument("--idle", type=float, help="stop after this many seconds without events")
+    p.add_argument(
+        "--available-now", action="store_true", help="process what has landed, then stop"
+    )
+    p.set_defaults(func=cmd_stream)
 
     p = sub.add_parser("sql", help="run Spark SQL against the warehouse")
     p.add_argument("query")

@@ -11,6 +11,7 @@ Environment overrides (all optional):
 ``FRONTIER_SPARK_MASTER``    Spark master URL (default ``local[2]``)
 ``FRONTIER_DRIVER_MEMORY``   driver heap (default ``6g``)
 ``FRONTIER_SHUFFLE_PARTITIONS``  initial shuffle partitions before AQE coalesces (default ``8``)
+``FRONTIER_STREAM_*``        the streaming job (see ``stream()``)
 """
 
 from __future__ import annotations
@@ -58,6 +59,11 @@ class Paths:
         return self.home / "landing"
 
     @property
+    def stream_landing(self) -> Path:
+        """Where event exporters drop newline-delimited JSON transaction events."""
+        return self.landing / "stream" / "transactions"
+
+    @property
     def logs(self) -> Path:
         return self.home / "logs"
 
@@ -73,6 +79,14 @@ class Paths:
     def models(self) -> Path:
         """Saved Spark ML pipelines, one folder per model name and version."""
         return self.home / "models"
+
+
+def dbt_var(name: str):
+    """A variable of dbt_project.yml: the one home of the settings SQL and Python share."""
+    import yaml
+
+    with open(project_root() / "dbt_project.yml") as fh:
+        return yaml.safe_load(fh)["vars"][name]
 
 
 def paths() -> Paths:
@@ -102,6 +116,33 @@ class Postgres:
     @property
     def jdbc_url(self) -> str:
         return f"jdbc:postgresql://{self.host}:{self.port}/{self.database}"
+
+
+@dataclass(frozen=True)
+class Stream:
+    """Settings of ``frontier stream`` (see python/frontier/stream/job.py)."""
+
+    source: str  # files | kafka
+    trigger_seconds: float
+    max_files_per_trigger: int
+    lateness_hours: float
+    kafka_servers: str
+    kafka_topic: str
+
+
+def stream() -> Stream:
+    env = os.environ.get
+    source = env("FRONTIER_STREAM_SOURCE", "files")
+    if source not in ("files", "kafka"):
+        raise ValueError(f"FRONTIER_STREAM_SOURCE must be files or kafka, not {source!r}")
+    return Stream(
+        source=source,
+        trigger_seconds=float(env("FRONTIER_STREAM_TRIGGER_SECONDS", "1")),
+        max_files_per_trigger=int(env("FRONTIER_STREAM_MAX_FILES", "200")),
+        lateness_hours=float(env("FRONTIER_STREAM_LATENESS_HOURS", "24")),
+        kafka_servers=env("FRONTIER_KAFKA_SERVERS", "127.0.0.1:9092"),
+        kafka_topic=env("FRONTIER_KAFKA_TOPIC", "transactions"),
+    )
 
 
 def metastore_mode() -> str:
@@ -197,6 +238,9 @@ def spark_conf(warehouse: Paths | None = None) -> dict[str, str]:
         # seconds of task scheduling on two cores for a table with hundreds of day partitions.
         "spark.sql.sources.parallelPartitionDiscovery.threshold": "100000",
         "spark.sql.session.timeZone": "UTC",
+        # Long-lived sessions (the Thrift server) re-read a table's files at most this old, so
+        # partitions and files that the stream or another job adds show up without a REFRESH.
+        "spark.sql.metadataCacheTTLSeconds": "10",
         # dbt-spark forces ANSI off for its sessions; every entry point behaves the same.
         "spark.sql.ansi.enabled": "false",
         "spark.ui.enabled": os.environ.get("FRONTIER_SPARK_UI", "false"),

@@ -40,11 +40,15 @@ def run(args: list[str]) -> None:
 def build(full_refresh: bool = False, select: str | None = None) -> None:
     """``dbt build``: everything on a full refresh; on an incremental run, what is new.
 
-    An incremental run passes the last loaded batch as ``test_batches_after``, so the data
-    tests of batch-tracked models check the rows this run added (see
-    macros/warehouse/get_where_subquery.sql), and leaves out dbt unit tests, which test logic,
-    not data (they run with every full build and in CI).
+    An incremental run passes the last loaded core batch and ``loaded_at`` as
+    ``test_batches_after`` / ``test_loaded_after``, so the data tests of batch-tracked models
+    check the rows this run added (see macros/warehouse/get_where_subquery.sql), and leaves out
+    dbt unit tests, which test logic, not data (they run with every full build and in CI).
+    The stream's tables are sources, so they are created (empty) when the stream has not run.
     """
+    from frontier.stream import job
+
+    job.ensure_tables(get_spark())
     args = ["build"]
     if select:
         args += ["--select", select]
@@ -55,23 +59,35 @@ def build(full_refresh: bool = False, select: str | None = None) -> None:
     if full_refresh:
         args.append("--full-refresh")
     elif loaded_through:
-        args += ["--vars", json.dumps({"test_batches_after": loaded_through})]
+        batches_after, loaded_after = loaded_through
+        test_vars = {"test_batches_after": batches_after, "test_loaded_after": loaded_after}
+        args += ["--vars", json.dumps(test_vars)]
         args += ["--exclude-resource-type", "unit_test"]
     run(args)
 
 
 def _has_champions() -> bool:
+    """Whether every declared model has a champion (models tagged ``ml`` call their functions)."""
+    from frontier.ml import declarations
+
     spark = get_spark()
     if not spark.catalog.tableExists("ml.model_registry"):
         return False
-    return spark.table("ml.model_registry").where("status = 'champion'").limit(1).count() > 0
+    names = {d.name for d in declarations.load_all()}
+    found = spark.table("ml.model_registry").where("status = 'champion'").select("model_name")
+    return names <= {r.model_name for r in found.collect()}
 
 
-def _loaded_through() -> str | None:
+def _loaded_through() -> tuple[str, str] | None:
+    """The last core batch and the last ``loaded_at`` already in the facts (None: empty)."""
     spark = get_spark()
     if not spark.catalog.tableExists(BATCH_LEDGER):
         return None
-    return spark.table(BATCH_LEDGER).agg({"batch_date": "max"}).first()[0]
+    row = spark.sql(
+        f"select max(case when source_system = 'core' then batch_date end), "
+        f"cast(max(loaded_at) as string) from {BATCH_LEDGER}"
+    ).first()
+    return (row[0], row[1]) if row[1] is not None else None
 
 
 def _failures(result) -> str:

@@ -22,6 +22,7 @@ import json
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 import pyarrow.parquet as pq
@@ -113,6 +114,27 @@ class Forest:
         if self.algorithm == "rf":
             return sum(t.nodes[t.leaf(row)].value for t in self.trees) / len(self.trees)
         return sum(t.weight * t.nodes[t.leaf(row)].value for t in self.trees)
+
+    @cached_property
+    def _path_contributions(self) -> tuple[dict[int, list[float]], ...]:
+        """Per tree, each leaf's contributions, scaled as the ensemble combines its trees."""
+        out = []
+        for tree in self.trees:
+            factor = 1.0 / len(self.trees) if self.algorithm == "rf" else tree.weight
+            leaves = tree.leaf_contributions(self.num_features)
+            out.append({leaf: [c * factor for c in v] for leaf, v in leaves.items()})
+        return tuple(out)
+
+    def contributions(self, row: Sequence[float | None]) -> list[float]:
+        """Per feature, its path contributions summed over the trees (what ``explain_sql`` sums).
+
+        With :attr:`bias` they add up to :meth:`raw`.
+        """
+        total = [0.0] * self.num_features
+        for tree, leaves in zip(self.trees, self._path_contributions, strict=True):
+            for f, c in enumerate(leaves[tree.leaf(row)]):
+                total[f] += c
+        return total
 
     def predict(self, row: Sequence[float | None]) -> float:
         """Class-1 probability for a classifier, the prediction for a regressor."""

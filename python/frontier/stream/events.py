@@ -1,0 +1,217 @@
+"""Transaction events: the wire format, parsing and validation.
+
+An event is one JSON object per line::
+
+    {"transaction_id": "S...", "account_id": 1000001, "event_at": "2026-11-25T20:15:03.120Z",
+     "amount": 450.0, "currency": "CZK", "direction": "debit", "channel": "card_pos",
+     "merchant_category": "groceries", "counterparty": "...", "country": "CZ"}
+
+``merchant_category``, ``counterparty`` and ``balance_after`` may be absent; every other field is
+required. Every field is read as text first, so a wrong type is a precise rejection reason
+rather than a silent null. Each function here is ``DataFrame -> DataFrame`` and runs on a
+ten-row frame in the tests.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from pyspark.sql import Column, DataFrame
+from pyspark.sql import functions as F
+from pyspark.sql.types import StringType, StructField, StructType
+from pyspark.sql.window import Window
+
+from frontier.generator import transactions as generated
+
+REQUIRED = (
+    "transaction_id", "account_id", "event_at", "amount", "currency", "direction", "channel",
+    "country",
+)  # fmt: skip
+OPTIONAL = ("merchant_category", "counterparty", "balance_after")
+CHANNELS = ("card_pos", "mobile", "online", "transfer", "branch", "atm")
+DIRECTIONS = ("debit", "credit")
+MAX_AMOUNT_CZK = 100_000_000
+# Events stamped more than this after ingestion are rejected (clock skew at the source).
+FUTURE_TOLERANCE = dt.timedelta(minutes=5)
+_CORRUPT = "_corrupt_record"
+SCHEMA = StructType(
+    [StructField(name, StringType()) for name in REQUIRED + OPTIONAL]
+    + [StructField(_CORRUPT, StringType())]
+)
+
+# Columns of a validated event, in the order the stream tables store them.
+VALIDATED_COLUMNS = (
+    "transaction_id", "account_id", "event_at", "amount", "currency_code", "amount_czk",
+    "direction", "channel", "merchant_category", "counterparty", "country_code",
+    "balance_after_czk",
+)  # fmt: skip
+
+
+def parse(lines: DataFrame) -> DataFrame:
+    """``value`` (one line of text) -> one text column per field, plus ``is_malformed``."""
+    event = F.from_json(
+        "value", SCHEMA, {"mode": "PERMISSIVE", "columnNameOfCorruptRecord": _CORRUPT}
+    )
+    parsed = lines.withColumn("_event", event)
+    malformed = F.col("_event").isNull() | F.col(f"_event.{_CORRUPT}").isNotNull()
+    return parsed.select(
+        "*",
+        *[F.col(f"_event.{name}").alias(f"{name}_text") for name in REQUIRED + OPTIONAL],
+        malformed.alias("is_malformed"),
+    ).drop("_event")
+
+
+def _missing(names: tuple[str, ...]) -> Column:
+    flags = [F.when(F.col(f"{n}_text").isNull(), F.lit(n)) for n in names]
+    return F.concat_ws(", ", *flags)
+
+
+def typed(parsed: DataFrame, fx_rates: dict[str, float]) -> DataFrame:
+    """Typed values next to their text (null where the text does not parse)."""
+    text = {name: F.col(f"{name}_text") for name in REQUIRED + OPTIONAL}
+    currency = F.upper(F.trim(text["currency"]))
+    amount = F.expr("try_cast(amount_text as double)")
+    czk = generated.czk_per_unit(currency, fx_rates)
+    return parsed.select(
+        "*",
+        F.trim(text["transaction_id"]).alias("transaction_id"),
+        F.expr("try_cast(account_id_text as bigint)").alias("account_id"),
+        F.expr("try_to_timestamp(event_at_text)").alias("event_at"),
+        amount.alias("amount_value"),
+        amount.cast("decimal(18,2)").alias("amount"),
+        currency.alias("currency_code"),
+        (amount * czk).alias("amount_czk_value"),
+        F.round(amount * czk, 2).cast("decimal(18,2)").alias("amount_czk"),
+        F.lower(F.trim(text["direction"])).alias("direction"),
+        F.lower(F.trim(text["channel"])).alias("channel"),
+        F.lower(F.trim(text["merchant_category"])).alias("merchant_category"),
+        text["counterparty"].alias("counterparty"),
+        F.upper(F.trim(text["country"])).alias("country_code"),
+        F.expr("try_cast(balance_after_text as decimal(18,2))").alias("balance_after_czk"),
+        czk.isNotNull().alias("is_known_currency"),
+    )
+
+
+def validate(
+    parsed: DataFrame,
+    accounts: DataFrame,
+    fx_rates: dict[str, float],
+    ingested_at: dt.datetime,
+    lateness: dt.timedelta,
+) -> DataFrame:
+    """Type each event and give it ``rejection_reason`` (null when it is valid).
+
+    ``accounts`` has one ``account_id`` per known account. An event is late when it happened more
+    than ``lateness`` before ``ingested_at`` (the batch's processing time): that is the stream's
+    watermark, and late events are quarantined rather than folded into closed aggregates.
+    """
+    known = accounts.select(F.col("account_id").alias("_known_account_id")).distinct()
+    events = typed(parsed, fx_rates)
+    events = events.join(
+        F.broadcast(known), events["account_id"] == known["_known_account_id"], "left"
+    )
+    watermark = F.lit(ingested_at - lateness).cast("timestamp")
+    text = {name: F.col(f"{name}_text") for name in REQUIRED + OPTIONAL}
+    reason = (
+        F.when(F.col("is_malformed"), F.lit("malformed JSON"))
+        .when(_missing(REQUIRED) != "", F.concat(F.lit("missing field: "), _missing(REQUIRED)))
+        .when(F.col("transaction_id") == "", F.lit("missing field: transaction_id"))
+        .when(
+            F.col("account_id").isNull(),
+            F.concat(F.lit("account_id is not an integer: "), text["account_id"]),
+        )
+        .when(
+            F.col("event_at").isNull(),
+            F.concat(F.lit("event_at is not a timestamp: "), text["event_at"]),
+        )
+        .when(
+            F.col("amount_value").isNull() | F.isnan("amount_value"),
+            F.concat(F.lit("amount is not a number: "), text["amount"]),
+        )
+        .when(F.col("amount_value") <= 0, F.concat(F.lit("amount not positive: "), text["amount"]))
+        .when(
+            ~F.col("is_known_currency"),
+            F.concat(F.lit("unknown currency: "), F.col("currency_code")),
+        )
+        .when(
+            F.col("amount_czk_value") > MAX_AMOUNT_CZK,
+            F.concat(
+                F.lit("amount out of range: "),
+                text["amount"],
+                F.lit(" "),
+                F.col("currency_code"),
+                F.lit(f" is over {MAX_AMOUNT_CZK} CZK"),
+            ),
+        )  # fmt: skip
+        .when(
+            ~F.col("direction").isin(*DIRECTIONS),
+            F.concat(F.lit("unknown direction: "), text["direction"]),
+        )
+        .when(
+            ~F.col("channel").isin(*CHANNELS),
+            F.concat(F.lit("unknown channel: "), text["channel"]),
+        )
+        .when(
+            text["balance_after"].isNotNull() & F.col("balance_after_czk").isNull(),
+            F.concat(F.lit("balance_after is not a number: "), text["balance_after"]),
+        )
+        .when(
+            F.col("_known_account_id").isNull(),
+            F.concat(F.lit("unknown account_id: "), F.col("account_id").cast("string")),
+        )
+        .when(
+            F.col("event_at") > F.lit(ingested_at + FUTURE_TOLERANCE).cast("timestamp"),
+            F.concat(F.lit("event_at in the future: "), text["event_at"]),
+        )
+        .when(
+            F.col("event_at") < watermark,
+            F.concat(
+                F.lit("late event: event_at "),
+                text["event_at"],
+                F.lit(f" is more than {_describe(lateness)} before ingestion (the watermark)"),
+            ),
+        )  # fmt: skip
+    )
+    return events.withColumn("rejection_reason", reason).drop(
+        "_known_account_id", "is_known_currency", "amount_value", "amount_czk_value"
+    )
+
+
+def mark_duplicates(checked: DataFrame, stored: DataFrame) -> DataFrame:
+    """Reject a valid event whose id is already stored, or repeats an earlier event of the batch.
+
+    ``stored`` has ``transaction_id`` and ``stream_batch_id`` of the events already ingested in
+    the watermark window. Within a batch the first landed copy wins.
+    """
+    seen = stored.select(
+        F.col("transaction_id").alias("_seen_id"), F.col("stream_batch_id").alias("_seen_batch")
+    ).dropDuplicates(["_seen_id"])
+    valid = F.col("rejection_reason").isNull()
+    first = Window.partitionBy(F.col("transaction_id"), valid).orderBy(
+        "landed_at", "event_at", "value"
+    )
+    occurrence = F.when(valid, F.row_number().over(first))
+    marked = (
+        checked.withColumn("_occurrence", occurrence)
+        .join(seen, F.col("transaction_id") == F.col("_seen_id"), "left")
+        .withColumn(
+            "rejection_reason",
+            F.when(
+                valid & F.col("_seen_id").isNotNull(),
+                F.concat(
+                    F.lit("duplicate transaction_id: already ingested in batch "),
+                    F.col("_seen_batch").cast("string"),
+                ),
+            )
+            .when(
+                valid & (F.col("_occurrence") > 1), F.lit("duplicate transaction_id in the batch")
+            )
+            .otherwise(F.col("rejection_reason")),
+        )
+    )
+    return marked.drop("_occurrence", "_seen_id", "_seen_batch")
+
+
+def _describe(delta: dt.timedelta) -> str:
+    hours = delta.total_seconds() / 3600
+    return f"{hours:g} hours"

@@ -1,0 +1,240 @@
+"""The stream: every kind of bad event, exactly-once ingest (replays and SIGKILL), alerts, and
+dbt picking streamed transactions up once."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import json
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from pyspark.sql import functions as F
+
+from frontier import config, dbt
+from frontier.ml import declarations
+from frontier.ml.train import train
+from frontier.stream import events, feed, job
+
+NOW = dt.datetime(2026, 11, 25, 12, 0, 0)
+LATENESS = dt.timedelta(hours=24)
+
+
+def _good(account_id: int, **changes) -> dict:
+    event = {
+        "transaction_id": "T1", "account_id": account_id, "event_at": "2026-11-25T11:59:00Z",
+        "amount": 450.5, "currency": "CZK", "direction": "debit", "channel": "card_pos",
+        "merchant_category": "groceries", "counterparty": "M1", "country": "CZ",
+    }  # fmt: skip
+    event.update(changes)
+    return event
+
+
+def test_each_bad_event_is_quarantined_with_a_precise_reason(spark, built):
+    known = spark.table("marts.dim_accounts").first().account_id
+    cases = {
+        "ok": (_good(known, transaction_id="ok"), None),
+        "ok-eur": (_good(known, transaction_id="ok-eur", currency="EUR", country="DE"), None),
+        "broken": ('{"transaction_id": "broken", "amount": ', "malformed JSON"),
+        "no-account": (
+            {k: v for k, v in _good(known, transaction_id="no-account").items()
+             if k != "account_id"},  # fmt: skip
+            "missing field: account_id",
+        ),
+        "text-amount": (_good(known, transaction_id="text-amount", amount="12,50"),
+                        "amount is not a number: 12,50"),
+        "float-account": (_good(1.5, transaction_id="float-account"),
+                          "account_id is not an integer: 1.5"),
+        "bad-time": (_good(known, transaction_id="bad-time", event_at="yesterday"),
+                     "event_at is not a timestamp: yesterday"),
+        "negative": (_good(known, transaction_id="negative", amount=-5), "amount not positive: -5"),
+        "huge": (_good(known, transaction_id="huge", amount=1e12), "amount out of range: "),
+        "currency": (_good(known, transaction_id="currency", currency="XXX"),
+                     "unknown currency: XXX"),
+        "direction": (_good(known, transaction_id="direction", direction="sideways"),
+                      "unknown direction: sideways"),
+        "channel": (_good(known, transaction_id="channel", channel="pigeon"),
+                    "unknown channel: pigeon"),
+        "stranger": (_good(999_999_999, transaction_id="stranger"),
+                     "unknown account_id: 999999999"),
+        "future": (_good(known, transaction_id="future", event_at="2026-11-25T13:00:00Z"),
+                   "event_at in the future"),
+        "late": (_good(known, transaction_id="late", event_at="2026-11-20T10:00:00Z"),
+                 "late event: "),
+        "stored": (_good(known, transaction_id="stored"),
+                   "duplicate transaction_id: already ingested in batch 7"),
+    }  # fmt: skip
+    lines = {key: line if isinstance(line, str) else json.dumps(line)
+             for key, (line, _) in cases.items()}  # fmt: skip
+    rows = [(line, NOW, "a.json") for line in lines.values()]
+    rows.append((lines["ok"], NOW + dt.timedelta(seconds=1), "b.json"))  # a later copy of "ok"
+    batch = spark.createDataFrame(rows, "value string, landed_at timestamp, source_file string")
+    stored = spark.createDataFrame([("stored", 7)], "transaction_id string, stream_batch_id bigint")
+    accounts = spark.table("marts.dim_accounts").select("account_id")
+
+    checked = events.mark_duplicates(
+        events.validate(events.parse(batch), accounts, {"CZK": 1.0, "EUR": 25.0}, NOW, LATENESS),
+        stored,
+    ).collect()
+
+    assert len(checked) == len(rows)  # nothing is dropped
+    by_line: dict[str, list] = {}
+    for row in checked:
+        by_line.setdefault(row.value, []).append(row)
+    first, second = sorted(by_line[lines["ok"]], key=lambda r: r.source_file)
+    assert first.rejection_reason is None
+    assert second.rejection_reason == "duplicate transaction_id in the batch"
+    for key, (_, expected) in cases.items():
+        if key == "ok":
+            continue
+        (row,) = by_line[lines[key]]
+        if expected is None:
+            assert row.rejection_reason is None, key
+        else:
+            assert row.rejection_reason and row.rejection_reason.startswith(expected), (key, row)
+    (eur,) = by_line[lines["ok-eur"]]
+    assert float(eur.amount_czk) == pytest.approx(450.5 * 25.0)
+
+
+SMALL = {"gbt": {"maxIter": 5, "maxDepth": 3}}
+REASON_OF_KIND = {
+    "malformed_json": "malformed JSON",
+    "wrong_type": "amount is not a number",
+    "missing_field": "missing field: account_id",
+    "absurd_amount": "amount out of range",
+    "unknown_account": "unknown account_id",
+    "duplicate_id": "duplicate transaction_id",
+    "far_past": "late event",
+}
+
+
+@pytest.fixture(scope="module")
+def anomaly_champion(spark, built):
+    declaration = dataclasses.replace(declarations.load("txn_anomaly"), algorithms=SMALL)
+    return train(spark, declaration)
+
+
+def _manifest(path) -> dict[str, int]:
+    with open(path) as fh:
+        return {r["file"]: r["events"] for r in map(json.loads, fh)}
+
+
+def _stored_per_file(spark, files) -> dict[str, int]:
+    for table in job.TABLES:
+        spark.catalog.refreshTable(table.name)
+    rows = (
+        spark.table(job.TRANSACTIONS.name)
+        .select("source_file")
+        .unionByName(spark.table(job.QUARANTINE.name).select("source_file"))
+        .where(F.col("source_file").isin(list(files)))
+        .groupBy("source_file")
+        .count()
+        .collect()
+    )
+    return {r.source_file: r["count"] for r in rows}
+
+
+def _assert_each_id_stored_once(spark) -> None:
+    ids = (
+        spark.table(job.TRANSACTIONS.name)
+        .agg(F.count("*").alias("rows"), F.countDistinct("transaction_id").alias("ids"))
+        .first()
+    )
+    assert ids.rows == ids.ids
+
+
+def test_stream_stores_scores_and_aggregates_every_event_once(spark, anomaly_champion, tmp_path):
+    manifest = tmp_path / "feed.jsonl"
+    landed = feed.simulate(rate=300, seconds=3, bad_share=0.05, manifest=manifest)
+    assert all(n > 0 for n in landed.bad.values())
+
+    assert job.run(available_now=True) >= 1
+
+    expected = _manifest(manifest)
+    assert _stored_per_file(spark, expected) == expected  # events in = valid + quarantined
+    _assert_each_id_stored_once(spark)
+    reasons = [r.rejection_reason for r in spark.table(job.QUARANTINE.name).collect()]
+    for kind, prefix in REASON_OF_KIND.items():
+        assert any(r.startswith(prefix) for r in reasons), kind
+
+    valid = spark.table(job.TRANSACTIONS.name)
+    assert valid.where("anomaly_score is null").count() == 0
+    alerts = spark.table(job.ALERTS.name).collect()
+    assert alerts, "the injected anomalies raised no alert"
+    for alert in alerts:
+        assert alert.anomaly_score >= alert.threshold
+        assert len(alert.reasons.split("; ")) == 3
+    live = spark.table(job.LIVE_VOLUME.name).agg(F.sum("transaction_count")).first()[0]
+    assert live == valid.count()
+    log = spark.table(job.BATCHES.name).agg(F.sum("events"), F.sum("valid")).first()
+    assert (log[0], log[1]) == (
+        valid.count() + spark.table(job.QUARANTINE.name).count(),
+        valid.count(),
+    )
+
+
+def test_a_replayed_batch_replaces_its_first_attempt(spark, anomaly_champion):
+    files = sorted(str(p) for p in config.paths().stream_landing.glob("events-*.json"))[:2]
+    lines = sum(len(Path(p).read_text().splitlines()) for p in files)
+    context = job.load_context(spark, config.stream())
+    batch_id = 10**9  # far from the ids the running stream uses
+    for _ in range(2):
+        job.process_batch(spark, context, job.read_files(spark, files), batch_id)
+        for table in job.TABLES:
+            spark.catalog.refreshTable(table.name)
+        stored = [
+            spark.table(t.name).where(f"stream_batch_id = {batch_id}").count()
+            for t in (job.TRANSACTIONS, job.QUARANTINE)
+        ]
+        # The events were ingested before, so every one is now a duplicate, once.
+        assert stored == [0, lines]
+
+
+def test_dbt_loads_streamed_transactions_into_the_facts_once(spark, anomaly_champion):
+    committed = spark.table(job.TRANSACTIONS.name).count()
+    assert committed > 0
+    dbt.build()
+    facts = spark.table("marts.fct_transactions")
+    assert facts.where("source_system = 'stream'").count() == committed
+    dbt.build()  # nothing new: nothing added
+    assert spark.table("marts.fct_transactions").where("source_system = 'stream'").count() == (
+        committed
+    )
+
+
+@pytest.mark.skipif(
+    config.metastore_mode() != "postgres",
+    reason="a second process on the warehouse needs FRONTIER_METASTORE=postgres (CI runs it)",
+)
+def test_sigkill_mid_batch_loses_and_duplicates_nothing(spark, anomaly_champion, tmp_path):
+    manifest = tmp_path / "crash.jsonl"
+    feed.simulate(rate=1500, seconds=4, manifest=manifest)
+    env = dict(os.environ, FRONTIER_STREAM_MAX_FILES="1")  # many small batches to kill
+    command = [sys.executable, "-m", "frontier.cli", "stream"]
+    log = tmp_path / "stream.log"
+    rng = random.Random(3)
+    for attempt in range(3):
+        with open(log, "w") as out:
+            proc = subprocess.Popen([*command, "--idle", "60"], env=env, stderr=out, stdout=out)
+        deadline = time.time() + 180
+        while "[stream] batch" not in log.read_text():  # kill once batches are flowing
+            assert proc.poll() is None, log.read_text()
+            assert time.time() < deadline, f"attempt {attempt}: no batch in 180 s"
+            time.sleep(0.2)
+        time.sleep(rng.uniform(0.1, 2.5))  # somewhere inside a later batch
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+    finished = subprocess.run(
+        [*command, "--available-now"], env=env, capture_output=True, text=True, timeout=600
+    )
+    assert finished.returncode == 0, finished.stderr[-3000:]
+
+    expected = _manifest(manifest)
+    assert _stored_per_file(spark, expected) == expected
+    _assert_each_id_stored_once(spark)
