@@ -7,6 +7,7 @@ touch the demo's tables. Set ``FRONTIER_WAREHOUSE`` to put it elsewhere.
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import os
 import sys
 import time
@@ -242,6 +243,103 @@ def bench_bi(clients: int, seconds: float) -> dict:
     }
 
 
+def bench_stream(rate: float, seconds: float) -> dict:
+    """The simulator (its own process) feeds the stream (this process) at ``rate`` events/s.
+
+    Per event, latency = the micro-batch's commit time (its row in the batch log, written after
+    its data) - the time its file landed (the simulator's manifest). Lost and duplicated events
+    come from comparing each landed file's event count with the rows stored from it (valid plus
+    quarantined). Runs on the bench warehouse (``frontier bench build`` first); trains
+    ``txn_anomaly`` there when it has no champion, so the stream scores as it would in use.
+    """
+    import json
+    import statistics
+    import subprocess
+    import tempfile
+
+    from pyspark.sql import functions as F
+
+    from frontier.ml import declarations
+    from frontier.ml.train import train
+    from frontier.spark import get_spark
+    from frontier.stream import job, scoring
+
+    home = _use_bench_warehouse()
+    spark = get_spark()
+    print(f"[bench] warehouse {home}", file=sys.stderr)
+    if scoring.champion(spark) is None:
+        _timed("train txn_anomaly", lambda: train(spark, declarations.load(scoring.MODEL)))
+    job.reset(spark)
+    manifest = Path(tempfile.mkdtemp()) / "feed.jsonl"
+    feed_command = [
+        sys.executable, "-m", "frontier.cli", "simulate", "--rate", str(rate),
+        "--seconds", str(seconds), "--manifest", str(manifest),
+    ]  # fmt: skip
+    simulator: subprocess.Popen | None = None
+
+    def landed_total() -> int:
+        if not manifest.exists():
+            return 0
+        complete = manifest.read_text().rsplit("\n", 1)[0]  # the last line may be half written
+        return sum(json.loads(line)["events"] for line in complete.splitlines() if line)
+
+    def done(processed: list[dict]) -> bool:
+        nonlocal simulator
+        if simulator is None:  # start the feed once the stream is up
+            simulator = subprocess.Popen(feed_command, stdout=subprocess.DEVNULL)
+            return False
+        finished = simulator.poll() is not None
+        return finished and sum(r["events"] for r in processed) >= landed_total()
+
+    job.run(seconds=seconds + 600, until=done)
+    if simulator is not None and simulator.poll() is None:
+        simulator.kill()
+
+    files = {}
+    for line in manifest.read_text().splitlines():
+        record = json.loads(line)
+        files[record["file"]] = record
+    for table in job.TABLES:
+        spark.catalog.refreshTable(table.name)
+    stored = (
+        spark.table(job.TRANSACTIONS.name)
+        .select("source_file", "stream_id", "stream_batch_id")
+        .unionByName(
+            spark.table(job.QUARANTINE.name).select("source_file", "stream_id", "stream_batch_id")
+        )
+        .join(spark.table(job.BATCHES.name), ["stream_id", "stream_batch_id"])
+        .groupBy("source_file", "committed_at")
+        .count()
+        .collect()
+    )
+    per_file: dict[str, int] = {}
+    latencies: list[float] = []
+    last_commit = 0.0
+    for row in stored:
+        per_file[row.source_file] = per_file.get(row.source_file, 0) + row["count"]
+        committed = row.committed_at.replace(tzinfo=dt.UTC).timestamp()
+        last_commit = max(last_commit, committed)
+        landed = files[row.source_file]["landed_at_ms"] / 1000
+        latencies += [(committed - landed) * 1000] * row["count"]
+    events = sum(r["events"] for r in files.values())
+    lost = sum(max(0, r["events"] - per_file.get(name, 0)) for name, r in files.items())
+    duplicated = sum(max(0, per_file.get(name, 0) - r["events"]) for name, r in files.items())
+    ids = spark.table(job.TRANSACTIONS.name).agg(F.count("*"), F.countDistinct("transaction_id"))
+    rows, distinct = ids.first()
+    duplicated += rows - distinct
+    first_landed = min(r["landed_at_ms"] for r in files.values()) / 1000
+    cuts = statistics.quantiles(latencies, n=100) if len(latencies) > 1 else [0.0] * 99
+    return {
+        "rate": rate,
+        "events": events,
+        "sustained_events_per_s": round(events / max(last_commit - first_landed, 1e-9)),
+        "p50_latency_ms": round(cuts[49]),
+        "p95_latency_ms": round(cuts[94]),
+        "lost": lost,
+        "duplicated": duplicated,
+    }
+
+
 def run(name: str, args: argparse.Namespace) -> dict:
     if name == "build":
         return bench_build(args.transactions, args.seed)
@@ -249,4 +347,6 @@ def run(name: str, args: argparse.Namespace) -> dict:
         return bench_predict(args.rows)
     if name == "bi":
         return bench_bi(args.clients, args.seconds)
+    if name == "stream":
+        return bench_stream(args.rate, args.seconds)
     raise ValueError(f"unknown benchmark {name!r}")

@@ -135,6 +135,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     cmd_train(argparse.Namespace(name=None))
     cmd_build(argparse.Namespace(full_refresh=False, select="tag:ml"))
     cmd_monitor(argparse.Namespace(name=None))
+    _demo_stream()
     cmd_summary(args)
     _progress(
         f"demo finished in {time.perf_counter() - start:.0f}s; warehouse at {config.paths().home}"
@@ -144,6 +145,15 @@ def cmd_demo(args: argparse.Namespace) -> int:
         'from marts.fct_loan_default_scores order by default_probability desc limit 10"'
     )
     return 0
+
+
+def _demo_stream() -> None:
+    """Twenty seconds of live events through the stream, so the alert and live tables have rows."""
+    from frontier.stream import feed, job
+
+    _progress("streaming 20 s of simulated live transactions")
+    _landed(feed.simulate(rate=100, seconds=20))
+    job.run(available_now=True)
 
 
 def cmd_summary(args: argparse.Namespace) -> int:
@@ -272,7 +282,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--limit", type=int, default=100)
     p.set_defaults(func=cmd_sql)
 
-    p = sub.add_parser("demo", help="generate, build, train, score, summarise (`make demo`)")
+    p = sub.add_parser(
+        "demo", help="generate, build, train, score, stream a live minute, summarise (`make demo`)"
+    )
     _dataset_args(p)
     p.set_defaults(func=cmd_demo)
 
@@ -287,6 +299,9 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--rows", type=int, default=2_000_000, help="rows to score")
     b = bench_sub.add_parser("bi", help="dashboard queries from concurrent clients over Thrift")
     b.add_argument("--clients", type=int, default=8)
+    b.add_argument("--seconds", type=float, default=60)
+    b = bench_sub.add_parser("stream", help="simulator + stream: throughput, latency, losses")
+    b.add_argument("--rate", type=float, default=5000, help="events per second")
     b.add_argument("--seconds", type=float, default=60)
     p.set_defaults(func=cmd_bench)
     return parser

@@ -34,6 +34,7 @@ import json
 import sys
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from pyspark.sql import DataFrame, SparkSession
@@ -376,11 +377,13 @@ def run(
     seconds: float | None = None,
     available_now: bool = False,
     idle_seconds: float | None = None,
+    until: Callable[[list[dict]], bool] | None = None,
 ) -> int:
     """Run the stream; returns the number of batches processed by this run.
 
     Stops after ``seconds``, after ``idle_seconds`` without new events, when everything landed
-    so far is processed (``available_now``), or on Ctrl-C.
+    so far is processed (``available_now``), when ``until(batch records so far)`` is true, or on
+    Ctrl-C.
     """
     from frontier.spark import get_spark
 
@@ -426,6 +429,8 @@ def run(
                 if seconds is not None and time.time() - started >= seconds:
                     break
                 if idle_seconds is not None and time.time() - last_seen >= idle_seconds:
+                    break
+                if until is not None and until(processed):
                     break
     except KeyboardInterrupt:
         _log("stopping")
