@@ -110,8 +110,9 @@ stream_postings as (
         streamed.ingested_at
     from streamed
     left semi join committed_batches
-        on streamed.stream_id = committed_batches.stream_id
-        and streamed.stream_batch_id = committed_batches.stream_batch_id
+        on
+            streamed.stream_id = committed_batches.stream_id
+            and streamed.stream_batch_id = committed_batches.stream_batch_id
     left anti join already_loaded
         on streamed.transaction_id = already_loaded.transaction_id
 

@@ -101,11 +101,12 @@ def validate(
 ) -> DataFrame:
     """Type each event and give it ``rejection_reason`` (null when it is valid).
 
-    ``accounts`` has one ``account_id`` per known account. An event is late when it happened more
-    than ``lateness`` before ``ingested_at`` (the batch's processing time): that is the stream's
-    watermark, and late events are quarantined rather than folded into closed aggregates.
+    ``accounts`` has one row per known account (``account_id`` unique). An event is late when
+    it happened more than ``lateness`` before ``ingested_at`` (the batch's processing time):
+    that is the stream's watermark, and late events are quarantined rather than folded into
+    closed aggregates.
     """
-    known = accounts.select(F.col("account_id").alias("_known_account_id")).distinct()
+    known = accounts.select(F.col("account_id").alias("_known_account_id"))
     events = typed(parsed, fx_rates)
     events = events.join(
         F.broadcast(known), events["account_id"] == known["_known_account_id"], "left"

@@ -248,11 +248,18 @@ def process_batch(spark: SparkSession, context: Context, batch: DataFrame, batch
     stored = spark.table(TRANSACTIONS.name).where(F.col("event_date").isin(window))
     checked = events.mark_duplicates(
         events.validate(
-            events.parse(batch), context.accounts, context.fx_rates, ingested_at,
+            events.parse(batch),
+            context.accounts,
+            context.fx_rates,
+            ingested_at,
             context.lateness,
         ),
         stored,
-    ).localCheckpoint()  # fmt: skip
+    )
+    # Only what the writes need is materialised (the text of each field is not).
+    checked = checked.select(
+        "value", "landed_at", "source_file", *events.VALIDATED_COLUMNS, "rejection_reason"
+    ).localCheckpoint()
     valid = checked.where("rejection_reason is null")
     clock.lap("validate")
 
@@ -260,7 +267,10 @@ def process_batch(spark: SparkSession, context: Context, batch: DataFrame, batch
     model = context.model
     if model is not None:
         recent = _recent_state(spark, context, now_seconds)
-        scored = scoring.score(scoring.features(valid, recent, context.profiles), model)
+        scored = scoring.score(scoring.features(valid, recent, context.profiles), model).select(
+            *events.VALIDATED_COLUMNS, "source_file", "landed_at", "anomaly_score",
+            pipeline.FEATURES,
+        )  # fmt: skip
     else:
         scored = valid.withColumn("anomaly_score", F.lit(None).cast("double"))
     scored = scored.localCheckpoint()
