@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-stamp
 DEMO_TRANSACTIONS ?= 1000000
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: help java install metastore demo test lint bench-build clean
+.PHONY: help java browser install metastore demo test lint bench-build clean
 
 help:
 	@echo "make demo   set up, generate ~$(DEMO_TRANSACTIONS) transactions, dbt build, summary"
@@ -27,6 +27,17 @@ java:
 	@v=$$(java -version 2>&1 | sed -n 's/.*version "\([0-9]*\).*/\1/p' | head -1); \
 	if [ "$${v:-0}" -lt 17 ]; then echo "Java $$v found; Spark 4 needs 17 or newer"; exit 1; fi
 
+# The dashboard's browser test drives Debian's headless Chromium (no browser download).
+browser:
+	@if ! command -v chromium >/dev/null 2>&1 || ! command -v chromedriver >/dev/null 2>&1; then \
+		if command -v apt-get >/dev/null 2>&1; then \
+			echo "chromium not found: installing chromium chromium-driver"; \
+			$(SUDO) apt-get update -q && $(SUDO) apt-get install -y -q chromium chromium-driver; \
+		else \
+			echo "the browser test needs chromium and chromedriver on PATH"; exit 1; \
+		fi; \
+	fi
+
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
@@ -43,7 +54,7 @@ metastore:
 demo: install
 	$(BIN)/frontier demo --transactions $(DEMO_TRANSACTIONS)
 
-test: install
+test: install browser
 	$(BIN)/pytest
 
 lint: install

@@ -63,3 +63,41 @@ def built(generated):
 
     dbt.build(full_refresh=True)
     return generated
+
+
+SMALL_FORESTS = {
+    "random_forest": {"numTrees": 5, "maxDepth": 3},
+    "gbt": {"maxIter": 5, "maxDepth": 3},
+}
+
+
+@pytest.fixture(scope="session")
+def trained(spark, built):
+    """Small champions of loan_default, txn_anomaly and txn_volume_count, the loan scores mart
+    and the volume forecast: what the stream, the Thrift server and the dashboard read."""
+    import dataclasses
+
+    from frontier import dbt
+    from frontier.ml import declarations, forecast
+    from frontier.ml.train import train
+
+    load = declarations.load
+    train(spark, dataclasses.replace(load("loan_default"), algorithms=SMALL_FORESTS,
+                                     holdout_fraction=0.4))  # fmt: skip
+    gbt = {"gbt": SMALL_FORESTS["gbt"]}
+    train(spark, dataclasses.replace(load("txn_anomaly"), algorithms=gbt))
+    volume = train(spark, dataclasses.replace(load("txn_volume_count"), algorithms=gbt))
+    forecast.write(spark, volume)
+    dbt.build(select="fct_loan_default_scores")
+
+
+@pytest.fixture(scope="session")
+def streamed(trained, tmp_path_factory):
+    """Three seconds of simulated events (5 % bad) through the stream; the feed's manifest."""
+    from frontier.stream import feed, job
+
+    manifest = tmp_path_factory.mktemp("feed") / "feed.jsonl"
+    landed = feed.simulate(rate=300, seconds=3, bad_share=0.05, manifest=manifest)
+    assert all(n > 0 for n in landed.bad.values()), landed
+    assert job.run(available_now=True) >= 1
+    return manifest

@@ -6,7 +6,6 @@ embedded Derby metastore the suite's own session holds the only connection.
 
 from __future__ import annotations
 
-import dataclasses
 import os
 import re
 import signal
@@ -17,8 +16,6 @@ import pytest
 from pyhive import hive
 
 from frontier import cli, config, dbt, serve
-from frontier.ml import declarations
-from frontier.ml.train import train
 from frontier.spark import spark_home
 
 pytestmark = pytest.mark.skipif(
@@ -34,11 +31,8 @@ def _free_port() -> int:
 
 
 @pytest.fixture(scope="module")
-def server(spark, built):
+def server(spark, trained):
     """A running Thrift server on the suite's warehouse, with a loan_default champion to call."""
-    small = {"random_forest": {"numTrees": 5, "maxDepth": 3}, "gbt": {"maxIter": 5, "maxDepth": 3}}
-    train(spark, dataclasses.replace(declarations.load("loan_default"), algorithms=small,
-                                     holdout_fraction=0.4))  # fmt: skip
     os.environ["FRONTIER_THRIFT_PORT"] = str(_free_port())
     status = serve.start()
     yield status

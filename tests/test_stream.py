@@ -3,7 +3,6 @@ dbt picking streamed transactions up once."""
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import json
 import os
@@ -18,8 +17,6 @@ import pytest
 from pyspark.sql import functions as F
 
 from frontier import config, dbt
-from frontier.ml import declarations
-from frontier.ml.train import train
 from frontier.stream import events, feed, job
 
 NOW = dt.datetime(2026, 11, 25, 12, 0, 0)
@@ -102,7 +99,6 @@ def test_each_bad_event_is_quarantined_with_a_precise_reason(spark, built):
     assert float(eur.amount_czk) == pytest.approx(450.5 * 25.0)
 
 
-SMALL = {"gbt": {"maxIter": 5, "maxDepth": 3}}
 REASON_OF_KIND = {
     "malformed_json": "malformed JSON",
     "wrong_type": "amount is not a number",
@@ -112,12 +108,6 @@ REASON_OF_KIND = {
     "duplicate_id": "duplicate transaction_id",
     "far_past": "late event",
 }
-
-
-@pytest.fixture(scope="module")
-def anomaly_champion(spark, built):
-    declaration = dataclasses.replace(declarations.load("txn_anomaly"), algorithms=SMALL)
-    return train(spark, declaration)
 
 
 def _manifest(path) -> dict[str, int]:
@@ -149,14 +139,8 @@ def _assert_each_id_stored_once(spark) -> None:
     assert ids.rows == ids.ids
 
 
-def test_stream_stores_scores_and_aggregates_every_event_once(spark, anomaly_champion, tmp_path):
-    manifest = tmp_path / "feed.jsonl"
-    landed = feed.simulate(rate=300, seconds=3, bad_share=0.05, manifest=manifest)
-    assert all(n > 0 for n in landed.bad.values())
-
-    assert job.run(available_now=True) >= 1
-
-    expected = _manifest(manifest)
+def test_stream_stores_scores_and_aggregates_every_event_once(spark, streamed):
+    expected = _manifest(streamed)
     assert _stored_per_file(spark, expected) == expected  # events in = valid + quarantined
     _assert_each_id_stored_once(spark)
     reasons = [r.rejection_reason for r in spark.table(job.QUARANTINE.name).collect()]
@@ -179,7 +163,7 @@ def test_stream_stores_scores_and_aggregates_every_event_once(spark, anomaly_cha
     )
 
 
-def test_a_replayed_batch_replaces_its_first_attempt(spark, anomaly_champion):
+def test_a_replayed_batch_replaces_its_first_attempt(spark, streamed):
     files = sorted(str(p) for p in config.paths().stream_landing.glob("events-*.json"))[:2]
     lines = sum(len(Path(p).read_text().splitlines()) for p in files)
     context = job.load_context(spark, config.stream())
@@ -196,7 +180,7 @@ def test_a_replayed_batch_replaces_its_first_attempt(spark, anomaly_champion):
         assert stored == [0, lines]
 
 
-def test_dbt_loads_streamed_transactions_into_the_facts_once(spark, anomaly_champion):
+def test_dbt_loads_streamed_transactions_into_the_facts_once(spark, streamed):
     committed = spark.table(job.TRANSACTIONS.name).count()
     assert committed > 0
     dbt.build()
@@ -212,7 +196,7 @@ def test_dbt_loads_streamed_transactions_into_the_facts_once(spark, anomaly_cham
     config.metastore_mode() != "postgres",
     reason="a second process on the warehouse needs FRONTIER_METASTORE=postgres (CI runs it)",
 )
-def test_sigkill_mid_batch_loses_and_duplicates_nothing(spark, anomaly_champion, tmp_path):
+def test_sigkill_mid_batch_loses_and_duplicates_nothing(spark, streamed, tmp_path):
     manifest = tmp_path / "crash.jsonl"
     feed.simulate(rate=1500, seconds=4, manifest=manifest)
     env = dict(os.environ, FRONTIER_STREAM_MAX_FILES="1")  # many small batches to kill

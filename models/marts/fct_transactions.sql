@@ -12,8 +12,9 @@
 -- the stream's committed micro-batches (validated by the stream). A run adds the core batches
 -- and the micro-batches that arrived since the last run (each source by its own high-water
 -- mark), stamps them with the run's `loaded_at` (what downstream models track), and replaces
--- the partitions they touch: rows already loaded on those days are carried over. A streamed
--- transaction whose id is already loaded is not added again.
+-- the partitions they touch: rows already loaded on those days are carried over. A transaction
+-- id is loaded once: a streamed id already loaded (or in this run's core batches) is not added,
+-- and a core posting the stream already delivered keeps the streamed row.
 
 {%- set core_through = high_water_mark('batch_date', where="source_system = 'core'") %}
 {%- set stream_through = high_water_mark(
@@ -55,6 +56,17 @@ accounts as (
 
 ),
 
+{% if is_incremental() %}
+    -- A core posting whose id the stream already delivered: the streamed row stays.
+    already_streamed as (
+
+        select loaded.transaction_id from {{ this }} as loaded
+        where loaded.source_system = 'stream'
+            and loaded.transaction_id in (select validated.transaction_id from validated)
+
+    ),
+{% endif %}
+
 core_postings as (
 
     select
@@ -74,6 +86,10 @@ core_postings as (
         'core' as source_system,
         cast(null as timestamp) as ingested_at
     from validated
+    {% if is_incremental() -%}
+        left anti join already_streamed
+            on validated.transaction_id = already_streamed.transaction_id
+    {%- endif %}
 
 ),
 

@@ -283,13 +283,13 @@ def bench_stream(rate: float, seconds: float) -> dict:
         complete = manifest.read_text().rsplit("\n", 1)[0]  # the last line may be half written
         return sum(json.loads(line)["events"] for line in complete.splitlines() if line)
 
-    def done(processed: list[dict]) -> bool:
+    def done(totals: dict) -> bool:
         nonlocal simulator
         if simulator is None:  # start the feed once the stream is up
             simulator = subprocess.Popen(feed_command, stdout=subprocess.DEVNULL)
             return False
         finished = simulator.poll() is not None
-        return finished and sum(r["events"] for r in processed) >= landed_total()
+        return finished and totals["events"] >= landed_total()
 
     job.run(seconds=seconds + 600, until=done)
     if simulator is not None and simulator.poll() is None:
@@ -340,6 +340,63 @@ def bench_stream(rate: float, seconds: float) -> dict:
     }
 
 
+def bench_eda(transactions: int, seed: int) -> dict:
+    """``frontier eda marts.fct_transactions`` on N transactions, with the driver's peak memory.
+
+    Generates and builds N transactions in the bench warehouse unless it already holds them.
+    Driver memory is sampled every 0.1 s while the report runs: the JVM heap in use (after a GC at
+    the start; in local mode the driver JVM also runs the tasks).
+    """
+    import threading
+
+    from frontier import dbt, eda
+    from frontier.generator import Spec, generate
+    from frontier.spark import get_spark
+
+    home = _use_bench_warehouse()
+    spark = get_spark()
+    print(f"[bench] warehouse {home}", file=sys.stderr)
+    have = (
+        spark.table("marts.fct_transactions").count()
+        if spark.catalog.tableExists("marts.fct_transactions")
+        else 0
+    )
+    if have != transactions:
+        _timed(f"generate {transactions:,}", lambda: generate(spark, Spec(transactions, seed)))
+        _timed("full dbt build", lambda: dbt.build(full_refresh=True))
+    runtime = spark.sparkContext._jvm.java.lang.Runtime.getRuntime()
+    spark.sparkContext._jvm.java.lang.System.gc()
+    peak = {"heap": 0}
+    running = threading.Event()
+    running.set()
+
+    def sample() -> None:
+        while running.is_set():
+            used = runtime.totalMemory() - runtime.freeMemory()
+            peak["heap"] = max(peak["heap"], used)
+            time.sleep(0.1)
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    path = None
+
+    def report() -> None:
+        nonlocal path
+        path = eda.write(spark, "marts.fct_transactions")
+
+    try:
+        elapsed = _timed("eda", report)
+    finally:
+        running.clear()
+        sampler.join()
+    print(f"[bench] report {path}", file=sys.stderr)
+    return {
+        "transactions": transactions,
+        "eda_s": round(elapsed, 1),
+        "driver_peak_mb": round(peak["heap"] / 2**20),
+    }
+
+
 def run(name: str, args: argparse.Namespace) -> dict:
     if name == "build":
         return bench_build(args.transactions, args.seed)
@@ -349,4 +406,6 @@ def run(name: str, args: argparse.Namespace) -> dict:
         return bench_bi(args.clients, args.seconds)
     if name == "stream":
         return bench_stream(args.rate, args.seconds)
+    if name == "eda":
+        return bench_eda(args.transactions, args.seed)
     raise ValueError(f"unknown benchmark {name!r}")

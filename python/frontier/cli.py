@@ -136,6 +136,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     cmd_build(argparse.Namespace(full_refresh=False, select="tag:ml"))
     cmd_monitor(argparse.Namespace(name=None))
     _demo_stream()
+    cmd_eda(argparse.Namespace(table="marts.fct_transactions"))
     cmd_summary(args)
     _progress(
         f"demo finished in {time.perf_counter() - start:.0f}s; warehouse at {config.paths().home}"
@@ -201,6 +202,24 @@ def cmd_stream(args: argparse.Namespace) -> int:
 
     n = job.run(seconds=args.seconds, available_now=args.available_now, idle_seconds=args.idle)
     _progress(f"processed {n} batches")
+    return 0
+
+
+def cmd_dashboard(args: argparse.Namespace) -> int:
+    from frontier import dashboard
+
+    dashboard.serve_forever(args.host, args.port)
+    return 0
+
+
+def cmd_eda(args: argparse.Namespace) -> int:
+    from frontier import eda
+    from frontier.spark import get_spark
+
+    start = time.perf_counter()
+    path = eda.write(get_spark(), args.table)
+    _progress(f"EDA of {args.table} in {time.perf_counter() - start:.0f}s")
+    print(path)
     return 0
 
 
@@ -276,6 +295,15 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.set_defaults(func=cmd_stream)
 
+    p = sub.add_parser("dashboard", help="live dashboard: stream, alerts, forecasts, risk, models")
+    p.add_argument("--host", default="127.0.0.1", help="bind address (default loopback)")
+    p.add_argument("--port", type=int, default=8050)
+    p.set_defaults(func=cmd_dashboard)
+
+    p = sub.add_parser("eda", help="exploratory report of a table as one HTML file")
+    p.add_argument("table", nargs="?", default="marts.fct_transactions")
+    p.set_defaults(func=cmd_eda)
+
     p = sub.add_parser("sql", help="run Spark SQL against the warehouse")
     p.add_argument("query")
     p.add_argument("--format", choices=["table", "csv", "json"], default="table")
@@ -300,6 +328,8 @@ def build_parser() -> argparse.ArgumentParser:
     b = bench_sub.add_parser("bi", help="dashboard queries from concurrent clients over Thrift")
     b.add_argument("--clients", type=int, default=8)
     b.add_argument("--seconds", type=float, default=60)
+    b = bench_sub.add_parser("eda", help="EDA report of fct_transactions: time, driver memory")
+    _dataset_args(b, seed=7)
     b = bench_sub.add_parser("stream", help="simulator + stream: throughput, latency, losses")
     b.add_argument("--rate", type=float, default=5000, help="events per second")
     b.add_argument("--seconds", type=float, default=60)

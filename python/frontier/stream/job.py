@@ -310,6 +310,7 @@ def process_batch(spark: SparkSession, context: Context, batch: DataFrame, batch
     if model is not None:
         n_alerts = _write_alerts(spark, context, scored, batch_id, tag)
         context.recent = scoring.next_recent(recent, valid, now_seconds).localCheckpoint()
+        recent.unpersist()
     clock.lap("alerts")
 
     minute = F.date_trunc("minute", "event_at")
@@ -346,6 +347,8 @@ def process_batch(spark: SparkSession, context: Context, batch: DataFrame, batch
     sink.write_record(spark, BATCHES, record, tag)  # the commit: dbt reads committed batches only
     clock.lap("commit")
     record["step_seconds"] = clock.laps
+    scored.unpersist()
+    checked.unpersist()
     return record
 
 
@@ -387,13 +390,13 @@ def run(
     seconds: float | None = None,
     available_now: bool = False,
     idle_seconds: float | None = None,
-    until: Callable[[list[dict]], bool] | None = None,
+    until: Callable[[dict], bool] | None = None,
 ) -> int:
     """Run the stream; returns the number of batches processed by this run.
 
     Stops after ``seconds``, after ``idle_seconds`` without new events, when everything landed
-    so far is processed (``available_now``), when ``until(batch records so far)`` is true, or on
-    Ctrl-C.
+    so far is processed (``available_now``), when ``until({"batches": …, "events": …})`` (this
+    run's totals) is true, or on Ctrl-C.
     """
     from frontier.spark import get_spark
 
@@ -401,12 +404,13 @@ def run(
     settings = config.stream()
     ensure_tables(spark)
     context = load_context(spark, settings)
-    processed = []
+    totals = {"batches": 0, "events": 0}
 
     def on_batch(batch: DataFrame, batch_id: int) -> None:
         started = time.time()
         record = process_batch(spark, context, batch, batch_id)
-        processed.append(record)
+        totals["batches"] += 1
+        totals["events"] += record["events"]
         _log(
             f"batch {batch_id}: {record['events']} events, {record['valid']} valid, "
             f"{record['quarantined']} quarantined, {record['alerts']} alerts "
@@ -434,13 +438,13 @@ def run(
             seen = 0
             while query.isActive:
                 query.awaitTermination(1)
-                if len(processed) != seen:
-                    seen, last_seen = len(processed), time.time()
+                if totals["batches"] != seen:
+                    seen, last_seen = totals["batches"], time.time()
                 if seconds is not None and time.time() - started >= seconds:
                     break
                 if idle_seconds is not None and time.time() - last_seen >= idle_seconds:
                     break
-                if until is not None and until(processed):
+                if until is not None and until(dict(totals)):
                     break
     except KeyboardInterrupt:
         _log("stopping")
@@ -448,4 +452,4 @@ def run(
         query.stop()
     if query.exception():
         raise RuntimeError(f"the stream failed: {query.exception()}")
-    return len(processed)
+    return totals["batches"]

@@ -1,0 +1,329 @@
+"""``frontier eda [TABLE]``: an exploratory report as one self-contained HTML file.
+
+Every statistic is a Spark aggregation; only aggregates reach the driver, never rows, so the
+report costs the same driver memory on 1M and on 10M transactions:
+
+- a profile per column: type, null rate, approximate distinct count, min/max, approximate
+  quantiles and a histogram (numeric: equal-width buckets counted in Spark; text: top values);
+- correlations between the numeric columns (one aggregation of ``corr`` for every pair);
+- for a table of transactions (a date or timestamp, an amount, optional channel and merchant
+  category): daily volume over time, the weekly and monthly shape, amount quantiles by channel and
+  by merchant category;
+- the top anomalies: the highest scored live alerts, or failing those the transactions furthest
+  from their account's profile (``features.feat_transaction_anomaly``).
+
+The plots (matplotlib) are embedded as PNG, so the file opens anywhere without a server.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import html
+import io
+from dataclasses import dataclass, field
+
+import pandas as pd
+from matplotlib.figure import Figure
+from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import functions as F
+from pyspark.sql.types import BooleanType, DateType, NumericType, StringType, TimestampType
+
+from frontier import config
+
+QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
+BUCKETS = 30
+TOP_VALUES = 10
+MAX_CATEGORIES = 1000  # text columns with more distinct values (ids, names) get no top-values plot
+QUANTILE_ACCURACY = 1000  # percentile_approx: relative error about 1/1000
+
+
+@dataclass
+class Column:
+    name: str
+    type: str
+    nulls: int = 0
+    distinct: int = 0
+    minimum: object = None
+    maximum: object = None
+    quantiles: list[float] = field(default_factory=list)
+    histogram: pd.DataFrame | None = None  # bucket label, count
+
+
+@dataclass
+class Report:
+    table: str
+    rows: int
+    columns: list[Column]
+    correlations: pd.DataFrame | None = None
+    daily: pd.DataFrame | None = None
+    by_channel: pd.DataFrame | None = None
+    by_category: pd.DataFrame | None = None
+    anomalies: pd.DataFrame | None = None
+    notes: list[str] = field(default_factory=list)
+
+
+def _numeric(df: DataFrame) -> list[str]:
+    return [
+        f.name
+        for f in df.schema.fields
+        if isinstance(f.dataType, NumericType) and not f.name.endswith("_id")
+    ]
+
+
+def profile(df: DataFrame) -> tuple[int, list[Column]]:
+    """Row count and a profile of every column, in two aggregations plus one per histogram."""
+    fields = [f for f in df.schema.fields if not f.dataType.typeName().startswith(("array", "map"))]
+    numeric = set(_numeric(df))
+    aggs = [F.count(F.lit(1)).alias("__rows")]
+    for f in fields:
+        c = F.col(f"`{f.name}`")
+        aggs += [
+            F.count(F.when(c.isNull(), 1)).alias(f"{f.name}__nulls"),
+            F.approx_count_distinct(c).alias(f"{f.name}__distinct"),
+        ]
+        if isinstance(f.dataType, (NumericType, DateType, TimestampType, StringType)):
+            aggs += [F.min(c).alias(f"{f.name}__min"), F.max(c).alias(f"{f.name}__max")]
+        if f.name in numeric:
+            quantiles = F.percentile_approx(c.cast("double"), list(QUANTILES), QUANTILE_ACCURACY)
+            aggs.append(quantiles.alias(f"{f.name}__q"))
+    summary = df.agg(*aggs).first().asDict()
+    columns = []
+    for f in fields:
+        col = Column(
+            f.name, f.dataType.simpleString(), summary[f"{f.name}__nulls"],
+            summary[f"{f.name}__distinct"], summary.get(f"{f.name}__min"),
+            summary.get(f"{f.name}__max"), summary.get(f"{f.name}__q") or [],
+        )  # fmt: skip
+        if f.name in numeric and col.minimum is not None:
+            col.histogram = _histogram(df, f.name, float(col.minimum), float(col.maximum))
+        elif isinstance(f.dataType, (StringType, BooleanType)) and col.distinct <= MAX_CATEGORIES:
+            top = df.groupBy(F.col(f"`{f.name}`").cast("string").alias("bucket")).count()
+            col.histogram = top.orderBy(F.desc("count")).limit(TOP_VALUES).toPandas()
+        columns.append(col)
+    return summary["__rows"], columns
+
+
+def _histogram(df: DataFrame, name: str, lo: float, hi: float) -> pd.DataFrame:
+    width = (hi - lo) / BUCKETS or 1.0
+    bucket = F.least(F.floor((F.col(f"`{name}`") - lo) / width), F.lit(BUCKETS - 1))
+    counts = df.where(F.col(f"`{name}`").isNotNull()).groupBy(bucket.alias("b")).count()
+    out = counts.toPandas().sort_values("b")
+    out["bucket"] = [lo + b * width for b in out["b"]]
+    return out[["bucket", "count"]]
+
+
+def correlations(df: DataFrame, limit: int = 12) -> pd.DataFrame | None:
+    """Pearson correlation of every pair of numeric columns, in one aggregation."""
+    names = _numeric(df)[:limit]
+    if len(names) < 2:
+        return None
+    pairs = [(a, b) for i, a in enumerate(names) for b in names[i + 1 :]]
+    row = df.agg(*[F.corr(F.col(a).cast("double"), F.col(b).cast("double")) for a, b in pairs])
+    values = row.first()
+    matrix = pd.DataFrame(1.0, index=names, columns=names)
+    for (a, b), v in zip(pairs, values, strict=True):
+        matrix.loc[a, b] = matrix.loc[b, a] = v if v is not None else float("nan")
+    return matrix
+
+
+def _first(df: DataFrame, candidates: tuple[str, ...]) -> str | None:
+    return next((c for c in candidates if c in df.columns), None)
+
+
+def transactions_views(df: DataFrame, report: Report) -> None:
+    """Volume over time and amounts by channel / category, when the table has those columns."""
+    day = _first(df, ("transaction_date", "event_date", "volume_date"))
+    if day is None:
+        at = next((f.name for f in df.schema.fields if isinstance(f.dataType, TimestampType)), None)
+        day_col = F.to_date(at) if at else None
+    else:
+        day_col = F.col(day).cast("date")
+    amount = _first(df, ("amount_czk", "amount"))
+    if day_col is None or amount is None:
+        report.notes.append("no date and amount columns: no volume or amount views")
+        return
+    report.daily = (
+        df.groupBy(day_col.alias("day"))
+        .agg(F.count("*").alias("transactions"), F.sum(amount).cast("double").alias("amount"))
+        .toPandas()
+        .sort_values("day")
+    )
+    for key, attribute in (("channel", "by_channel"), ("merchant_category", "by_category")):
+        if key in df.columns:
+            q = F.percentile_approx(F.col(amount).cast("double"), list(QUANTILES), 500)
+            frame = df.groupBy(key).agg(F.count("*").alias("transactions"), q.alias("q"))
+            setattr(report, attribute, frame.toPandas().sort_values("transactions"))
+
+
+def top_anomalies(spark: SparkSession, n: int = 20) -> pd.DataFrame | None:
+    if spark.catalog.tableExists("marts.transaction_alerts"):
+        alerts = spark.table("marts.transaction_alerts")
+        if alerts.limit(1).count():
+            return (
+                alerts.orderBy(F.desc("anomaly_score"))
+                .select(
+                    "transaction_id",
+                    "event_at",
+                    "amount_czk",
+                    "channel",
+                    "country_code",
+                    F.round("anomaly_score", 3).alias("score"),
+                    "reasons",
+                )  # fmt: skip
+                .limit(n)
+                .toPandas()
+            )
+    if spark.catalog.tableExists("features.feat_transaction_anomaly"):
+        return (
+            spark.table("features.feat_transaction_anomaly")
+            .orderBy(F.desc_nulls_last("amount_zscore"))
+            .select(
+                "transaction_id",
+                "transaction_at",
+                "amount_czk",
+                "channel",
+                F.round("amount_zscore", 1).alias("amount_zscore"),
+                "txn_count_prev_10_min",
+                "is_anomaly",
+            )  # fmt: skip
+            .limit(n)
+            .toPandas()
+        )
+    return None
+
+
+def build_report(spark: SparkSession, table: str) -> Report:
+    df = spark.table(table)
+    rows, columns = profile(df)
+    report = Report(table, rows, columns, correlations=correlations(df))
+    transactions_views(df, report)
+    report.anomalies = top_anomalies(spark)
+    return report
+
+
+# -- rendering: aggregates in, HTML out --------------------------------------------------------
+
+
+def _png(fig) -> str:
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=90, bbox_inches="tight")
+    return f'<img src="data:image/png;base64,{base64.b64encode(buffer.getvalue()).decode()}">'
+
+
+def _fmt(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        return f"{value:,.4g}"
+    return str(value)
+
+
+def _column_html(col: Column, rows: int) -> str:
+    quantiles = ", ".join(f"{int(q * 100)}%: {_fmt(v)}" for q, v in zip(QUANTILES, col.quantiles,
+                                                                         strict=False))  # fmt: skip
+    cells = [col.name, col.type, f"{col.nulls / rows:.1%}" if rows else "", f"{col.distinct:,}",
+             _fmt(col.minimum), _fmt(col.maximum), quantiles]  # fmt: skip
+    plot = ""
+    if col.histogram is not None and len(col.histogram):
+        fig = Figure(figsize=(3.2, 1.4))
+        ax = fig.subplots()
+        if pd.api.types.is_numeric_dtype(col.histogram["bucket"]):
+            ax.bar(col.histogram["bucket"], col.histogram["count"], width=(
+                (col.histogram["bucket"].max() - col.histogram["bucket"].min()) / BUCKETS or 1.0
+            ), align="edge")  # fmt: skip
+        else:
+            ax.barh(col.histogram["bucket"].astype(str), col.histogram["count"])
+            ax.tick_params(labelsize=6)
+        ax.tick_params(labelsize=6)
+        plot = _png(fig)
+    return (
+        "<tr>" + "".join(f"<td>{html.escape(str(c))}</td>" for c in cells) + f"<td>{plot}</td></tr>"
+    )
+
+
+def _time_html(daily: pd.DataFrame) -> str:
+    daily = daily.copy()
+    daily["day"] = pd.to_datetime(daily["day"])
+    fig = Figure(figsize=(13, 3))
+    axes = fig.subplots(1, 3)
+    axes[0].plot(daily["day"], daily["transactions"], linewidth=0.7)
+    axes[0].set_title("transactions per day")
+    weekday = daily.groupby(daily["day"].dt.dayofweek)["transactions"].mean()
+    axes[1].bar(["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"][: len(weekday)], weekday.values)
+    axes[1].set_title("mean per weekday")
+    monthday = daily.groupby(daily["day"].dt.day)["transactions"].mean()
+    axes[2].bar(monthday.index, monthday.values)
+    axes[2].set_title("mean per day of month")
+    return _png(fig)
+
+
+def _quantiles_html(frame: pd.DataFrame, key: str) -> str:
+    fig = Figure(figsize=(8, 0.35 * len(frame) + 1))
+    ax = fig.subplots()
+    for i, (_, row) in enumerate(frame.iterrows()):
+        q = row["q"]
+        ax.plot([q[0], q[4]], [i, i], color="grey")
+        ax.plot([q[1], q[3]], [i, i], linewidth=6, color="tab:blue")
+        ax.plot([q[2]], [i], "|", color="black", markersize=12)
+    ax.set_yticks(range(len(frame)), frame[key])
+    ax.set_xscale("log")
+    ax.set_title(f"amount by {key} (5-25-50-75-95 % quantiles, log scale)")
+    return _png(fig)
+
+
+def _corr_html(matrix: pd.DataFrame) -> str:
+    fig = Figure(figsize=(0.6 * len(matrix) + 2, 0.6 * len(matrix) + 1))
+    ax = fig.subplots()
+    image = ax.imshow(matrix.values, cmap="RdBu_r", vmin=-1, vmax=1)
+    ax.set_xticks(range(len(matrix)), matrix.columns, rotation=90, fontsize=7)
+    ax.set_yticks(range(len(matrix)), matrix.index, fontsize=7)
+    fig.colorbar(image)
+    return _png(fig)
+
+
+def render(report: Report) -> str:
+    parts = [
+        f"<h1>EDA: {html.escape(report.table)}</h1>",
+        f"<p>{report.rows:,} rows, {len(report.columns)} columns; generated "
+        f"{dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC by <code>frontier eda</code>. Every "
+        "figure is a Spark aggregate (quantiles and distinct counts approximate).</p>",
+    ]
+    parts += [f"<p><em>{html.escape(n)}</em></p>" for n in report.notes]
+    titles = ("column", "type", "null", "distinct", "min", "max", "quantiles", "histogram")
+    header = "".join(f"<th>{h}</th>" for h in titles)
+    rows = "".join(_column_html(c, report.rows) for c in report.columns)
+    parts.append(f"<h2>Columns</h2><table><tr>{header}</tr>{rows}</table>")
+    if report.correlations is not None:
+        parts.append("<h2>Correlations (numeric columns)</h2>" + _corr_html(report.correlations))
+    if report.daily is not None and len(report.daily):
+        parts.append("<h2>Volume over time and seasonality</h2>" + _time_html(report.daily))
+    if report.by_channel is not None:
+        parts.append("<h2>Amounts by channel</h2>" + _quantiles_html(report.by_channel, "channel"))
+    if report.by_category is not None:
+        parts.append(
+            "<h2>Amounts by merchant category</h2>"
+            + _quantiles_html(report.by_category, "merchant_category")
+        )
+    if report.anomalies is not None and len(report.anomalies):
+        parts.append("<h2>Top anomalies</h2>" + report.anomalies.to_html(index=False, border=0))
+    style = (
+        "body{font-family:sans-serif;margin:2em}table{border-collapse:collapse}"
+        "td,th{border-bottom:1px solid #ddd;padding:2px 8px;font-size:12px;text-align:left}"
+    )
+    return (
+        f"<!doctype html><html><head><meta charset='utf-8'><title>EDA {report.table}</title>"
+        f"<style>{style}</style></head><body>{''.join(parts)}</body></html>"
+    )
+
+
+def write(spark: SparkSession, table: str) -> str:
+    """Compute the report for ``table`` and write it; returns the file's path."""
+    if not spark.catalog.tableExists(table):
+        raise ValueError(f"no table {table}: `frontier summary` lists the warehouse's tables")
+    report = build_report(spark, table)
+    folder = config.paths().reports
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"eda-{table.replace('.', '-')}.html"
+    path.write_text(render(report))
+    return str(path)
