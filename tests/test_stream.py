@@ -222,3 +222,27 @@ def test_sigkill_mid_batch_loses_and_duplicates_nothing(spark, streamed, tmp_pat
     expected = _manifest(manifest)
     assert _stored_per_file(spark, expected) == expected
     _assert_each_id_stored_once(spark)
+
+
+def test_replay_re_emits_a_day_of_history_shifted_to_now(spark, generated, tmp_path):
+    day = dt.date(2024, 6, 3)
+    expected = (
+        spark.table("raw.core_transactions")
+        .where(F.to_date("transaction_ts") == F.lit(day))
+        .count()
+    )
+    manifest = tmp_path / "replay.jsonl"
+    started = dt.datetime.now(dt.UTC)
+    landed = feed.replay(day, days=1, speed=4 * 86_400, manifest=manifest)
+
+    assert landed.events == expected > 0
+    replayed = [
+        json.loads(line)
+        for name in _manifest(manifest)
+        for line in (config.paths().stream_landing / name).read_text().splitlines()
+    ]
+    assert len(replayed) == expected
+    assert all(e["transaction_id"].startswith("R") for e in replayed)
+    stamps = [dt.datetime.fromisoformat(e["event_at"].replace("Z", "+00:00")) for e in replayed]
+    assert started - dt.timedelta(seconds=1) <= min(stamps) <= max(stamps)
+    assert max(stamps) <= dt.datetime.now(dt.UTC) + dt.timedelta(seconds=1)

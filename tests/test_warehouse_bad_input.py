@@ -28,12 +28,12 @@ def _row(txn_id, account, ts="2025-01-05 10:00:00", amount="120.00", currency="C
 
 
 def test_bad_transactions_are_quarantined_with_a_reason(spark, streamed):
-    facts = spark.table("marts.fct_transactions")
-    if facts.where("source_system = 'stream'").limit(1).count() == 0:
+    def streamed_rows():
+        return spark.table("marts.fct_transactions").where("source_system = 'stream'")
+
+    if streamed_rows().limit(1).count() == 0:
         dbt.build()  # load the streamed transactions first (when run alone)
-    streamed_id, streamed_account = (
-        facts.where("source_system = 'stream'").select("transaction_id", "account_id").first()
-    )
+    streamed_id, streamed_account = streamed_rows().select("transaction_id", "account_id").first()
     account = str(spark.table("raw.core_accounts").orderBy("opened_date").first().account_id)
     loaded_id, loaded_batch = (
         spark.table("marts.fct_transactions")
@@ -56,8 +56,11 @@ def test_bad_transactions_are_quarantined_with_a_reason(spark, streamed):
         # the core extract repeats a transaction the stream delivered: it is loaded once
         _row(streamed_id, str(streamed_account)),
     ]
-    core = spark.table("marts.fct_transactions").where("source_system = 'core'")
-    before = core.count()
+
+    def core_count() -> int:  # a fresh relation each time: it lists the table's files anew
+        return spark.table("marts.fct_transactions").where("source_system = 'core'").count()
+
+    before = core_count()
     raw.land_batch(
         spark, "core", "transactions", spark.createDataFrame(rows, TRANSACTION_COLUMNS), BAD_BATCH
     )
@@ -84,7 +87,7 @@ def test_bad_transactions_are_quarantined_with_a_reason(spark, streamed):
     assert sorted(r.transaction_id for r in accepted.collect()) == ["T-BAD-DUP", "T-BAD-OK"]
     assert accepted.where(F.col("transaction_id") == "T-BAD-DUP").first().amount == 10
     # Nothing lost: every landed row is either accepted or quarantined.
-    assert core.count() == before + 2
+    assert core_count() == before + 2
     again = spark.table("marts.fct_transactions").where(F.col("transaction_id") == streamed_id)
     assert [r.source_system for r in again.collect()] == ["stream"]
 

@@ -278,9 +278,9 @@ def _history(start: dt.date, days: int) -> pd.DataFrame:
         raise FileNotFoundError(f"no landed transactions match {pattern}: run `frontier generate`")
     lo, hi = start.isoformat(), (start + dt.timedelta(days=days)).isoformat()
     parts = []
-    for path in files:
-        frame = pd.read_csv(path, dtype=str, keep_default_na=False)
-        parts.append(frame[(frame["transaction_ts"] >= lo) & (frame["transaction_ts"] < hi)])
+    for path in files:  # in chunks: only the window is kept in memory
+        for chunk in pd.read_csv(path, dtype=str, keep_default_na=False, chunksize=500_000):
+            parts.append(chunk[(chunk["transaction_ts"] >= lo) & (chunk["transaction_ts"] < hi)])
     history = pd.concat(parts).sort_values("transaction_ts", kind="stable")
     if history.empty:
         raise ValueError(f"no landed transactions between {lo} and {hi}")
