@@ -113,9 +113,10 @@ def validate(
     )
     watermark = F.lit(ingested_at - lateness).cast("timestamp")
     text = {name: F.col(f"{name}_text") for name in REQUIRED + OPTIONAL}
+    missing = _missing(REQUIRED)
     reason = (
         F.when(F.col("is_malformed"), F.lit("malformed JSON"))
-        .when(_missing(REQUIRED) != "", F.concat(F.lit("missing field: "), _missing(REQUIRED)))
+        .when(missing != "", F.concat(F.lit("missing field: "), missing))
         .when(F.col("transaction_id") == "", F.lit("missing field: transaction_id"))
         .when(
             F.col("account_id").isNull(),

@@ -36,6 +36,7 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
@@ -119,7 +120,7 @@ def checkpoint() -> str:
 
 def stream_id() -> str:
     """The stream's identity, kept beside its checkpoint (a new checkpoint is a new stream)."""
-    folder = config.paths().checkpoints / "transactions_stream"
+    folder = Path(checkpoint())
     folder.mkdir(parents=True, exist_ok=True)
     marker = folder / "frontier-stream.json"
     if not marker.is_file():
