@@ -48,6 +48,23 @@ def cmd_land_day(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_load(args: argparse.Namespace) -> int:
+    from frontier.spark import get_spark
+
+    spark = get_spark()
+    if args.source == "csv":
+        from frontier.sources import csv_file
+
+        loaded = csv_file.load(spark, args.path, args.table)
+        for original, name, kind in loaded.columns:
+            renamed = f"  (from {original!r})" if original != name else ""
+            print(f"  {name:32s} {kind}{renamed}")
+        print(f"{loaded.table}: {loaded.rows:,} rows")
+        if loaded.quarantined:
+            print(f"{loaded.quarantined:,} malformed lines in {csv_file.QUARANTINE}")
+    return 0
+
+
 def cmd_build(args: argparse.Namespace) -> int:
     from frontier import dbt
 
@@ -63,7 +80,10 @@ def cmd_train(args: argparse.Namespace) -> int:
     from frontier.spark import get_spark
 
     spark = get_spark()
-    chosen = [declarations.load(args.name)] if args.name else declarations.load_all()
+    if args.name:
+        chosen = [declarations.load(args.name)]
+    else:
+        chosen = declarations.with_tables(spark, declarations.load_all())
     for declaration in chosen:
         start = time.perf_counter()
         result = train(spark, declaration)
@@ -83,8 +103,12 @@ def cmd_monitor(args: argparse.Namespace) -> int:
     from frontier.ml import declarations, monitor
     from frontier.spark import get_spark
 
-    chosen = [declarations.load(args.name)] if args.name else declarations.load_all()
-    for row in monitor.monitor(get_spark(), chosen):
+    spark = get_spark()
+    if args.name:
+        chosen = [declarations.load(args.name)]
+    else:
+        chosen = declarations.with_tables(spark, declarations.load_all())
+    for row in monitor.monitor(spark, chosen):
         print(f"{row[0]:18s} v{row[1]:<3d} {row[2]:32s} psi {row[3]:.4f} {row[4]}")
     return 0
 
@@ -249,6 +273,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("land-day", help="land the next business day of transactions as a batch")
     p.set_defaults(func=cmd_land_day)
+
+    p = sub.add_parser("load", help="load real data: a source system or a CSV file into raw")
+    load_sub = p.add_subparsers(dest="source", required=True)
+    b = load_sub.add_parser("csv", help="a CSV file (header line) as a typed table")
+    b.add_argument("path", type=Path, help="a .csv file or a folder of them")
+    b.add_argument("--table", required=True, help="target table, e.g. raw.my_loans")
+    p.set_defaults(func=cmd_load)
 
     p = sub.add_parser("build", help="dbt build on the embedded Spark session")
     p.add_argument("--full-refresh", action="store_true")

@@ -181,7 +181,8 @@ def health_panel(db: Warehouse) -> tuple[str, list]:
         "select m.model_name, m.version, m.metric, round(m.value, 4) as value "
         "from ml.model_metrics m join ml.model_registry r "
         "on m.model_name = r.model_name and m.version = r.version "
-        "where r.status = 'champion' and m.dataset = 'holdout' and m.decile is null "
+        "where r.status = 'champion' and m.dataset in ('holdout', 'cross_validation') "
+        "and m.decile is null "
         "and m.metric in ('auc_roc', 'auc_pr', 'mase', 'mae', 'r2') "
         "order by m.model_name, m.metric"
     )

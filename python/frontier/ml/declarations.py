@@ -1,7 +1,10 @@
 """Model declarations: one YAML file per model under ``ml/``.
 
-A declaration names the feature table, the label, the time column for the split, the algorithms
-and their parameters. ``resolve`` checks it against the table in the metastore and fills in the
+A declaration names the feature table, the label, how to hold out rows for evaluation (the most
+recent period by a time column, a seeded random share when the table has no time, or k-fold
+cross-validation for small tables), the algorithms and their parameters.
+
+``resolve`` checks it against the table in the metastore and fills in the
 features when the declaration leaves them out (every other numeric column is a number, every
 string column a category), so any Hive table with a label column can be trained on.
 """
@@ -9,6 +12,7 @@ string column a category), so any Hive table with a label column can be trained 
 from __future__ import annotations
 
 import re
+import sys
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -31,7 +35,7 @@ class Declaration:
     name: str
     table: str
     label: str
-    time_column: str
+    time_column: str | None = None
     task: str = "classification"
     description: str = ""
     key: str | None = None
@@ -42,6 +46,9 @@ class Declaration:
     holdout_days: int | None = None
     holdout_fraction: float | None = None
     holdout_start: str | None = None
+    holdout_seed: int = 42
+    cv_folds: int | None = None
+    cv_below_rows: int | None = None
     threshold: float = 0.5
     negative_sample: float | None = None
     forecast: dict | None = None
@@ -51,6 +58,12 @@ class Declaration:
     @property
     def is_classifier(self) -> bool:
         return self.task == "classification"
+
+    def cross_validates(self, labelled_rows: int) -> bool:
+        """k-fold cross-validation instead of one holdout: declared, and the table small enough."""
+        if self.cv_folds is None:
+            return False
+        return self.cv_below_rows is None or labelled_rows < self.cv_below_rows
 
     @property
     def features(self) -> tuple[str, ...]:
@@ -72,7 +85,7 @@ def parse(text: str, source: Path | None = None) -> Declaration:
     raw = yaml.safe_load(text) or {}
     if not isinstance(raw, dict):
         raise DeclarationError(f"{where}: expected a mapping of keys")
-    missing = [k for k in ("name", "table", "label", "time_column", "algorithms") if k not in raw]
+    missing = [k for k in ("name", "table", "label", "algorithms") if k not in raw]
     if missing:
         raise DeclarationError(f"{where}: missing required key(s): {', '.join(missing)}")
     if not NAME.match(str(raw["name"])):
@@ -85,13 +98,23 @@ def parse(text: str, source: Path | None = None) -> Declaration:
         raise DeclarationError(
             f"{where}: holdout takes exactly one of `days`, `fraction` or `start` (a date)"
         )
+    if "time_column" not in raw and "fraction" not in holdout:
+        raise DeclarationError(
+            f"{where}: without a `time_column` the holdout is a random `fraction` of the rows"
+        )
+    fraction = holdout.get("fraction")
+    if fraction is not None and not 0 < float(fraction) < 1:
+        raise DeclarationError(f"{where}: holdout fraction {fraction} is not between 0 and 1")
+    cv = raw.get("cross_validation") or {}
+    if cv and (not isinstance(cv.get("folds"), int) or cv["folds"] < 2):
+        raise DeclarationError(f"{where}: cross_validation needs `folds`, an integer of 2 or more")
     features = raw.get("features") or {}
     algorithms = raw["algorithms"]
     if not isinstance(algorithms, dict) or not algorithms:
         raise DeclarationError(f"{where}: `algorithms` maps algorithm names to their parameters")
     known = {"name", "table", "label", "time_column", "task", "description", "key", "features",
              "algorithms", "holdout", "threshold", "negative_sample", "forecast",
-             "selection_metric"}  # fmt: skip
+             "selection_metric", "cross_validation"}  # fmt: skip
     unknown = sorted(set(raw) - known)
     if unknown:
         raise DeclarationError(f"{where}: unknown key(s): {', '.join(unknown)}")
@@ -99,7 +122,7 @@ def parse(text: str, source: Path | None = None) -> Declaration:
         name=raw["name"],
         table=raw["table"],
         label=raw["label"],
-        time_column=raw["time_column"],
+        time_column=raw.get("time_column"),
         task=task,
         description=str(raw.get("description", "")).strip(),
         key=raw.get("key"),
@@ -110,6 +133,9 @@ def parse(text: str, source: Path | None = None) -> Declaration:
         holdout_days=holdout.get("days"),
         holdout_fraction=holdout.get("fraction"),
         holdout_start=str(holdout["start"]) if "start" in holdout else None,
+        holdout_seed=int(holdout.get("seed", 42)),
+        cv_folds=cv.get("folds"),
+        cv_below_rows=cv.get("below_rows"),
         threshold=float(raw.get("threshold", 0.5)),
         negative_sample=raw.get("negative_sample"),
         forecast=raw.get("forecast"),
@@ -130,13 +156,28 @@ def load_all() -> list[Declaration]:
     return [parse(p.read_text(), p) for p in sorted(directory().glob("*.yml"))]
 
 
+def with_tables(spark: SparkSession, declarations: list[Declaration]) -> list[Declaration]:
+    """The declarations whose table exists; each one left out is named with what to do.
+
+    ``frontier train`` and ``monitor`` without a name use this, so a warehouse trains the models
+    its data supports (the Taiwan model once its table is loaded, say) without failing on the rest.
+    """
+    kept = []
+    for d in declarations:
+        if spark.catalog.tableExists(d.table):
+            kept.append(d)
+        else:
+            print(f"[ml] {d.name}: skipped, table {d.table} does not exist yet", file=sys.stderr)
+    return kept
+
+
 def resolve(spark: SparkSession, declaration: Declaration) -> Declaration:
     """Check the declaration against its table; infer the features it leaves out."""
     d = declaration
     if not spark.catalog.tableExists(d.table):
         raise DeclarationError(f"{d.name}: table {d.table} does not exist")
     schema = {f.name: f.dataType for f in spark.table(d.table).schema.fields}
-    named = [d.label, d.time_column, *(c for c in [d.key] if c), *d.features, *d.exclude]
+    named = [d.label, *(c for c in [d.time_column, d.key] if c), *d.features, *d.exclude]
     absent = [c for c in named if c not in schema]
     if absent:
         raise DeclarationError(f"{d.name}: {d.table} has no column(s) {', '.join(absent)}")

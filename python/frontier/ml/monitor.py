@@ -97,6 +97,9 @@ def monitor(spark: SparkSession, declarations: list[Declaration]) -> list[tuple]
         if champion is None:
             print(f"[monitor] {d.name}: no champion yet; run `frontier train {d.name}`")
             continue
+        if d.time_column is None or champion["holdout_start"] == champion["training_window_start"]:
+            print(f"[monitor] {d.name}: drift compares periods; its holdout is not one")
+            continue
         rows += drift(spark, d, champion)
     registry.append(spark, registry.DRIFT, rows)
     return rows

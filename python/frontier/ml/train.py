@@ -13,6 +13,7 @@ import json
 import shutil
 import sys
 from dataclasses import dataclass, field
+from functools import reduce
 from pathlib import Path
 
 from pyspark.ml import PipelineModel
@@ -33,6 +34,15 @@ class Split:
     window: dict  # training_window_start/end, holdout_start/end
     train_rows: int
     holdout_rows: int
+    folds: int | None = None  # k-fold cross-validation: train and holdout are all rows, by FOLD
+
+    @property
+    def dataset(self) -> str:
+        """What the metrics were computed on, as ``ml.model_metrics.dataset`` records it."""
+        return "cross_validation" if self.folds else "holdout"
+
+
+FOLD = "__fold"
 
 
 @dataclass
@@ -71,25 +81,26 @@ def labelled(spark: SparkSession, d: Declaration) -> DataFrame:
 
 
 def split(frame: DataFrame, d: Declaration) -> Split:
-    """Train on the past, hold out the most recent period.
+    """Hold out rows for evaluation, as the declaration says.
 
-    ``days``: the last N days of labelled rows; ``fraction``: that share of the labelled rows, by
-    time; ``start``: every row from that date on.
+    With a time column: train on the past, hold out the most recent period (``days``: the last N
+    days of labelled rows; ``fraction``: that share of the rows, by time; ``start``: every row from
+    that date on). Without one: a ``fraction`` of the rows drawn by a seeded hash of the key (of
+    the whole row when there is no key), the same rows whatever the partitioning. Small tables
+    declared with ``cross_validation`` get k folds by the same hash instead.
     """
-    time = F.col(d.time_column)
-    last = frame.agg(F.max(time)).first()[0]
-    if last is None:
+    draw = F.xxhash64(*([d.key] if d.key else frame.columns), F.lit(d.holdout_seed))
+    rows = frame.count()
+    if not rows:
         raise DeclarationError(f"{d.name}: {d.table} has no labelled rows")
-    if d.holdout_start is not None:
-        cutoff = F.lit(d.holdout_start).cast("date")
-    elif d.holdout_days is not None:
-        cutoff = F.date_sub(F.lit(last).cast("date"), d.holdout_days - 1)
+    if d.cross_validates(rows):
+        return _folds(frame.withColumn(FOLD, F.pmod(draw, F.lit(d.cv_folds))), d, rows)
+    if d.time_column is None:
+        is_holdout = F.pmod(draw, F.lit(1_000_000)) < int(d.holdout_fraction * 1_000_000)
     else:
-        day = F.unix_date(time.cast("date"))
-        cut = frame.agg(F.percentile_approx(day, 1 - d.holdout_fraction).alias("c")).first().c
-        cutoff = F.date_from_unix_date(F.lit(cut))
-    is_holdout = time.cast("date") >= cutoff
+        is_holdout = F.col(d.time_column).cast("date") >= _cutoff(frame, d)
     train, holdout = frame.where(~is_holdout), frame.where(is_holdout)
+    time = F.col(d.time_column) if d.time_column else F.lit(None).cast("date")
     stats = frame.agg(
         F.sum((~is_holdout).cast("int")).alias("train_rows"),
         F.sum(is_holdout.cast("int")).alias("holdout_rows"),
@@ -102,18 +113,42 @@ def split(frame: DataFrame, d: Declaration) -> Split:
         raise DeclarationError(f"{d.name}: no rows in the holdout window of {d.table}")
     if not stats.train_rows:
         raise DeclarationError(f"{d.name}: no rows before the holdout window of {d.table}")
-    if d.is_classifier:
-        classes = train.agg(F.countDistinct(d.label)).first()[0]
-        if classes < 2:
-            raise DeclarationError(
-                f"{d.name}: label {d.label} has a single class in the training window"
-            )
+    _check_classes(train, d)
     window = {k: _date(stats[k]) for k in ("training_window_start", "training_window_end",
                                            "holdout_start", "holdout_end")}  # fmt: skip
     return Split(train, holdout, window, stats.train_rows, stats.holdout_rows)
 
 
-def _date(value: dt.date | dt.datetime) -> dt.date:
+def _cutoff(frame: DataFrame, d: Declaration) -> Column:
+    """First holdout date of a time-ordered split."""
+    time = F.col(d.time_column)
+    if d.holdout_start is not None:
+        return F.lit(d.holdout_start).cast("date")
+    if d.holdout_days is not None:
+        last = frame.agg(F.max(time)).first()[0]
+        return F.date_sub(F.lit(last).cast("date"), d.holdout_days - 1)
+    day = F.unix_date(time.cast("date"))
+    cut = frame.agg(F.percentile_approx(day, 1 - d.holdout_fraction).alias("c")).first().c
+    return F.date_from_unix_date(F.lit(cut))
+
+
+def _folds(frame: DataFrame, d: Declaration, rows: int) -> Split:
+    """Every row is scored once by a model that did not see it; the champion then fits on all."""
+    _check_classes(frame, d)
+    window: dict = dict.fromkeys(("training_window_start", "training_window_end",
+                                  "holdout_start", "holdout_end"))  # fmt: skip
+    if d.time_column:
+        first, last = frame.agg(F.min(d.time_column), F.max(d.time_column)).first()
+        window = {k: _date(v) for k, v in zip(window, (first, last, first, last), strict=True)}
+    return Split(frame, frame, window, rows, rows, folds=d.cv_folds)
+
+
+def _check_classes(train: DataFrame, d: Declaration) -> None:
+    if d.is_classifier and train.agg(F.countDistinct(d.label)).first()[0] < 2:
+        raise DeclarationError(f"{d.name}: label {d.label} has a single class in the training rows")
+
+
+def _date(value: dt.date | dt.datetime | None) -> dt.date | None:
     """Window bounds as dates, whether the time column holds dates or timestamps."""
     return value.date() if isinstance(value, dt.datetime) else value
 
@@ -125,25 +160,41 @@ def score_column(d: Declaration) -> Column:
 
 
 def fit(d: Declaration, data: Split, algorithm: str, params: dict, version: int) -> Candidate:
-    train = data.train
-    if d.is_classifier and d.negative_sample:
-        train = train.sampleBy(d.label, {0.0: d.negative_sample, 1.0: 1.0}, seed=7)
     estimator = pipeline.build(
         list(d.numeric), list(d.categorical), d.label, algorithm, d.is_classifier, params
     )
     _log(f"{d.name} v{version}: fitting {algorithm} {json.dumps(params)}")
-    model = estimator.fit(train)
-    holdout = model.transform(data.holdout).withColumn("score", score_column(d)).cache()
+    if data.folds:
+        fold = F.col(FOLD)
+        parts = [
+            estimator.fit(_sample(d, data.train.where(fold != k))).transform(
+                data.train.where(fold == k)
+            )
+            for k in range(data.folds)
+        ]
+        holdout = reduce(DataFrame.unionByName, parts)
+    model = estimator.fit(_sample(d, data.train))
+    if not data.folds:
+        holdout = model.transform(data.holdout)
+    holdout = holdout.withColumn("score", score_column(d)).cache()
     scored = holdout.select(F.col(d.label).alias("label"), "score")
     if d.is_classifier:
         metrics = evaluate.classification(scored, d.threshold)
     else:
         metrics = evaluate.regression(scored, naive_scale(d, data.train))
-        metrics += forecast_baseline(d, data, holdout)
+        if not data.folds:
+            metrics += forecast_baseline(d, data, holdout)
     holdout.unpersist()
     path = model_dir(d.name, version)
     model.write().overwrite().save(str(path))
     return Candidate(algorithm, params, version, path, model, metrics)
+
+
+def _sample(d: Declaration, train: DataFrame) -> DataFrame:
+    """The declared share of the label-0 rows, all the positives (rare-positive models)."""
+    if d.is_classifier and d.negative_sample:
+        return train.sampleBy(d.label, {0.0: d.negative_sample, 1.0: 1.0}, seed=7)
+    return train
 
 
 def naive_scale(d: Declaration, train: DataFrame) -> float | None:
@@ -203,10 +254,10 @@ def train(spark: SparkSession, d: Declaration) -> TrainResult:
     d = resolve(spark, d)
     registry.ensure_tables(spark)
     data = split(labelled(spark, d), d)
-    _log(
-        f"{d.name}: {data.train_rows:,} training rows through {data.window['training_window_end']},"
-        f" {data.holdout_rows:,} holdout rows from {data.window['holdout_start']}"
-    )
+    if data.folds:
+        _log(f"{d.name}: {data.train_rows:,} rows, {data.folds}-fold cross-validation")
+    else:
+        _log(f"{d.name}: {data.train_rows:,} training rows, {data.holdout_rows:,} holdout rows")
     data.train.cache()
     first_version = registry.next_version(spark, d.name)
     candidates: list[Candidate] = []
@@ -236,7 +287,7 @@ def train(spark: SparkSession, d: Declaration) -> TrainResult:
     trained_at = registry.now()
     registry.append(
         spark, registry.METRICS,
-        [(d.name, c.version, c.algorithm, "holdout", m, dec, None if v is None else float(v),
+        [(d.name, c.version, c.algorithm, data.dataset, m, dec, None if v is None else float(v),
           trained_at) for c in candidates for m, dec, v in c.metrics],
     )  # fmt: skip
     registry.append(spark, registry.IMPORTANCE, [r for c in candidates for r in importance(d, c)])
