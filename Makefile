@@ -6,11 +6,12 @@ STAMP := $(VENV)/.installed-stamp
 DEMO_TRANSACTIONS ?= 1000000
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: help java browser install metastore demo test lint bench-build clean
+.PHONY: help java browser install metastore demo test test-cluster lint bench-build clean
 
 help:
 	@echo "make demo   set up, generate ~$(DEMO_TRANSACTIONS) transactions, dbt build, summary"
 	@echo "make test   set up and run the test suite"
+	@echo "make test-cluster  the same pipeline on a 2-worker Spark cluster vs local"
 	@echo "make lint   ruff and sqlfluff"
 	@echo "make metastore  PostgreSQL-backed shared metastore (then FRONTIER_METASTORE=postgres)"
 
@@ -56,6 +57,10 @@ demo: install
 
 test: install browser
 	$(BIN)/pytest
+
+# generate + build + train on a 2-worker standalone cluster vs local[2] (about 10 minutes).
+test-cluster: install
+	$(BIN)/pytest -m cluster
 
 lint: install
 	$(BIN)/ruff check python tests

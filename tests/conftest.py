@@ -83,7 +83,7 @@ def trained(spark, built):
 
     load = declarations.load
     train(spark, dataclasses.replace(load("loan_default"), algorithms=SMALL_FORESTS,
-                                     holdout_fraction=0.4))  # fmt: skip
+                                     holdout_fraction=0.4, cv_folds=None))  # fmt: skip
     gbt = {"gbt": SMALL_FORESTS["gbt"]}
     train(spark, dataclasses.replace(load("txn_anomaly"), algorithms=gbt))
     volume = train(spark, dataclasses.replace(load("txn_volume_count"), algorithms=gbt))

@@ -160,7 +160,7 @@ def test_volume_forecast_is_written_with_intervals_and_mase(spark, built):
 
 def test_loan_scores_mart_calls_the_predict_function(spark, built):
     declaration = dataclasses.replace(
-        declarations.load("loan_default"), algorithms=SMALL, holdout_fraction=0.4
+        declarations.load("loan_default"), algorithms=SMALL, holdout_fraction=0.4, cv_folds=None
     )
     train(spark, declaration)
     dbt.build(select="fct_loan_default_scores")

@@ -1,6 +1,9 @@
 -- One row per customer and active month: that month's behaviour, the trend against the previous
--- active month, and the label: no posting in the {{ var('churn_inactivity_days') }} days after
--- the month end. The label is NULL while that window is not fully observed (the rows to score).
+-- active month, and the label: no posting by the customer in the
+-- {{ var('churn_inactivity_days') }} days after the month end. The label is NULL while that
+-- window is not fully observed (the rows to score).
+{%- set bank_initiated = "'" ~ var('bank_initiated_categories') | join("', '") ~ "'" %}
+
 with
 
 monthly as (
@@ -15,22 +18,36 @@ transactions as (
 
 ),
 
+-- Days with postings, and whether the customer made one of them: the bank's own postings
+-- (interest, fees) do not show that the customer is still there.
 activity_days as (
 
-    select distinct
+    select
         customer_id,
-        transaction_date
+        transaction_date,
+        max(
+            case
+                when merchant_category in ({{ bank_initiated }}) then 0
+                else 1
+            end
+        ) = 1 as has_customer_posting
     from transactions
+    group by customer_id, transaction_date
 
 ),
 
+-- The customer's next own posting after each day with postings (a running min over the later
+-- days: a frame that grows, which Spark computes in one pass).
 next_activity as (
 
     select
         customer_id,
         transaction_date,
-        lead(transaction_date) over (partition by customer_id order by transaction_date)
-            as next_transaction_date
+        min(case when has_customer_posting then transaction_date end) over (
+            partition by customer_id
+            order by transaction_date desc
+            rows between unbounded preceding and 1 preceding
+        ) as next_transaction_date
     from activity_days
 
 ),

@@ -3,25 +3,25 @@ with
 
 accounts as (
 
-    select * from {{ ref('stg_core__accounts') }}
+    select * from {{ core_ref('accounts') }}
 
 ),
 
 customers as (
 
-    select * from {{ ref('stg_core__customers') }}
+    select * from {{ core_ref('customers') }}
 
 ),
 
 branches as (
 
-    select * from {{ ref('stg_core__branches') }}
+    select * from {{ core_ref('branches') }}
 
 ),
 
 regions as (
 
-    select * from {{ ref('stg_core__regions') }}
+    select * from {{ core_ref('regions') }}
 
 ),
 

@@ -16,14 +16,14 @@ with
 
 transactions as (
 
-    select * from {{ ref('stg_core__transactions') }}
+    select * from {{ core_ref('transactions') }}
     where batch_date > '{{ processed_through }}'
 
 ),
 
 accounts as (
 
-    select * from {{ ref('stg_core__accounts') }}
+    select * from {{ core_ref('accounts') }}
 
 ),
 

@@ -2,13 +2,13 @@ with
 
 branches as (
 
-    select * from {{ ref('stg_core__branches') }}
+    select * from {{ core_ref('branches') }}
 
 ),
 
 regions as (
 
-    select * from {{ ref('stg_core__regions') }}
+    select * from {{ core_ref('regions') }}
 
 ),
 

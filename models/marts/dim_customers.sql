@@ -2,7 +2,7 @@ with
 
 customers as (
 
-    select * from {{ ref('stg_core__customers') }}
+    select * from {{ core_ref('customers') }}
 
 ),
 
@@ -18,7 +18,7 @@ accounts as (
         customer_id,
         count(*) as account_count,
         min(opened_date) as first_account_opened_date
-    from {{ ref('stg_core__accounts') }}
+    from {{ core_ref('accounts') }}
     group by customer_id
 
 ),

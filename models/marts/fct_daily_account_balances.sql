@@ -27,7 +27,7 @@ transactions as (
 
 accounts as (
 
-    select * from {{ ref('stg_core__accounts') }}
+    select * from {{ core_ref('accounts') }}
 
 ),
 

@@ -2,7 +2,7 @@ with
 
 loans as (
 
-    select * from {{ ref('stg_core__loans') }}
+    select * from {{ core_ref('loans') }}
 
 ),
 
@@ -25,14 +25,14 @@ final as (
         loans.amount_czk,
         loans.term_months,
         loans.interest_rate,
-        -- annuity: amount * r / (1 - (1 + r)^-n) with the monthly rate r
-        cast(round(
+        -- as the bank reports it, else the annuity amount * r / (1 - (1 + r)^-n), monthly rate r
+        coalesce(loans.monthly_payment_czk, cast(round(
             case
                 when loans.interest_rate = 0 then loans.amount_czk / loans.term_months
                 else loans.amount_czk * (loans.interest_rate / 12)
                     / (1 - pow(1 + loans.interest_rate / 12, -loans.term_months))
             end, 2
-        ) as decimal(18, 2)) as monthly_payment_czk,
+        ) as decimal(18, 2))) as monthly_payment_czk,
         loans.status_code,
         case loans.status_code
             when 'A' then 'paid_off'

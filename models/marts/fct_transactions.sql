@@ -8,15 +8,17 @@
 }}
 
 -- Accepted postings with their account's customer, branch and region; one partition per day.
--- Two sources: the core system's daily batches (validated in int_transactions_validated) and
--- the stream's committed micro-batches (validated by the stream). A run adds the core batches
+-- Two sources: the core banking system's daily batches (validated in int_transactions_validated;
+-- the generator's bank or the PKDD'99 bank, var core_source) and the stream's committed
+-- micro-batches (validated by the stream). A run adds the core batches
 -- and the micro-batches that arrived since the last run (each source by its own high-water
 -- mark), stamps them with the run's `loaded_at` (what downstream models track), and replaces
 -- the partitions they touch: rows already loaded on those days are carried over. A transaction
 -- id is loaded once: a streamed id already loaded (or in this run's core batches) is not added,
 -- and a core posting the stream already delivered keeps the streamed row.
 
-{%- set core_through = high_water_mark('batch_date', where="source_system = 'core'") %}
+{%- set core_source = var('core_source', 'core') %}
+{%- set core_through = high_water_mark('batch_date', where="source_system <> 'stream'") %}
 {%- set stream_through = high_water_mark(
     'ingested_at', default='1970-01-01 00:00:00', where="source_system = 'stream'"
 ) %}
@@ -70,20 +72,20 @@ accounts as (
 core_postings as (
 
     select
-        transaction_id,
-        account_id,
-        transaction_at,
-        amount,
-        currency_code,
-        amount_czk,
-        direction,
-        channel,
-        merchant_category,
-        counterparty,
-        country_code,
-        balance_after_czk,
-        batch_date,
-        'core' as source_system,
+        validated.transaction_id,
+        validated.account_id,
+        validated.transaction_at,
+        validated.amount,
+        validated.currency_code,
+        validated.amount_czk,
+        validated.direction,
+        validated.channel,
+        validated.merchant_category,
+        validated.counterparty,
+        validated.country_code,
+        validated.balance_after_czk,
+        validated.batch_date,
+        '{{ core_source }}' as source_system,
         cast(null as timestamp) as ingested_at
     from validated
     {% if is_incremental() -%}

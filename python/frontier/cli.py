@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
 from pathlib import Path
@@ -52,6 +53,12 @@ def cmd_load(args: argparse.Namespace) -> int:
     from frontier.spark import get_spark
 
     spark = get_spark()
+    if args.source == "berka":
+        from frontier.sources import berka
+
+        for table, n in berka.load(spark, args.path).items():
+            print(f"{table:32s} {n:>12,}")
+        _progress("core source is now berka: `frontier build --full-refresh` builds it")
     if args.source == "csv":
         from frontier.sources import csv_file
 
@@ -133,6 +140,22 @@ def cmd_serve(args: argparse.Namespace) -> int:
     print(current.describe())
     beeline = spark_home() / "bin" / "beeline"
     print(f"connect: {beeline} -u jdbc:hive2://{current.host}:{current.port}/default")
+    return 0
+
+
+def cmd_cluster(args: argparse.Namespace) -> int:
+    from frontier import cluster
+
+    if args.action == "up":
+        current = cluster.up(args.workers, worker_memory=args.worker_memory)
+        print(current.describe())
+        print(f"run any command there: frontier --master {current.url} <command>")
+    elif args.action == "down":
+        print(f"stopped {cluster.down()} process(es)")
+    else:
+        current = cluster.status()
+        print(current.describe() if current else "no cluster running")
+        return 0 if current else 3
     return 0
 
 
@@ -262,6 +285,11 @@ def _dataset_args(p: argparse.ArgumentParser, seed: int = 42) -> None:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="frontier", description=__doc__)
+    parser.add_argument(
+        "--master",
+        help="Spark master URL for this command, e.g. spark://127.0.0.1:7077 "
+        "(default local[2], FRONTIER_SPARK_MASTER)",
+    )
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("init", help="render spark-defaults.conf for dbt, spark-submit and beeline")
@@ -276,6 +304,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("load", help="load real data: a source system or a CSV file into raw")
     load_sub = p.add_subparsers(dest="source", required=True)
+    b = load_sub.add_parser("berka", help="the PKDD'99 Czech bank as the core banking system")
+    b.add_argument("--path", type=Path, help="its folder (default ../shared/datasets/berka_pkdd99)")
     b = load_sub.add_parser("csv", help="a CSV file (header line) as a typed table")
     b.add_argument("path", type=Path, help="a .csv file or a folder of them")
     b.add_argument("--table", required=True, help="target table, e.g. raw.my_loans")
@@ -301,6 +331,12 @@ def build_parser() -> argparse.ArgumentParser:
     group.add_argument("--status", action="store_true", help="say whether it runs and answers")
     group.add_argument("--stop", action="store_true", help="stop it")
     p.set_defaults(func=cmd_serve)
+
+    p = sub.add_parser("cluster", help="a Spark standalone master and workers on this machine")
+    p.add_argument("action", choices=["up", "down", "status"])
+    p.add_argument("--workers", type=int, default=2)
+    p.add_argument("--worker-memory", default="4g", help="memory each worker offers")
+    p.set_defaults(func=cmd_cluster)
 
     p = sub.add_parser("simulate", help="write a live transaction feed into the stream landing")
     p.add_argument("--rate", type=float, default=1000, help="events per second")
@@ -370,6 +406,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if args.master:
+        os.environ["FRONTIER_SPARK_MASTER"] = args.master  # read by config.spark_master()
     try:
         return args.func(args)
     except Exception as exc:  # one clear line for the user; FRONTIER_DEBUG=1 shows the traceback

@@ -8,7 +8,8 @@ a Spark setting.
 Environment overrides (all optional):
 
 ``FRONTIER_WAREHOUSE``       root folder of the local warehouse (default ``<repo>/.warehouse``)
-``FRONTIER_SPARK_MASTER``    Spark master URL (default ``local[2]``)
+``FRONTIER_SPARK_MASTER``    Spark master URL (default ``local[2]``; ``frontier --master`` sets it)
+``FRONTIER_EXECUTOR_MEMORY`` executor heap on a cluster (default ``3g``)
 ``FRONTIER_DRIVER_MEMORY``   driver heap (default ``6g``)
 ``FRONTIER_SHUFFLE_PARTITIONS``  initial shuffle partitions before AQE coalesces (default ``8``)
 ``FRONTIER_STREAM_*``        the streaming job (see ``stream()``)
@@ -92,6 +93,31 @@ def dbt_var(name: str):
 def paths() -> Paths:
     home = os.environ.get("FRONTIER_WAREHOUSE")
     return Paths(Path(home).resolve() if home else project_root() / ".warehouse")
+
+
+CORE_SOURCES = ("core", "berka")
+
+
+def core_source() -> str:
+    """Which core banking system the warehouse's marts are built from.
+
+    ``core``: the generator's synthetic bank (``frontier generate``); ``berka``: the PKDD'99 Czech
+    bank (``frontier load berka``). Each command records its choice in the warehouse, and
+    :mod:`frontier.dbt` passes it to dbt as the ``core_source`` variable.
+    """
+    marker = paths().home / "core_source"
+    value = marker.read_text().strip() if marker.is_file() else "core"
+    if value not in CORE_SOURCES:
+        raise ValueError(f"{marker} names {value!r}, not one of {', '.join(CORE_SOURCES)}")
+    return value
+
+
+def set_core_source(value: str) -> None:
+    if value not in CORE_SOURCES:
+        raise ValueError(f"core source {value!r} is not one of {', '.join(CORE_SOURCES)}")
+    home = paths().home
+    home.mkdir(parents=True, exist_ok=True)
+    (home / "core_source").write_text(value + "\n")
 
 
 def debug() -> bool:
@@ -220,6 +246,8 @@ def spark_conf(warehouse: Paths | None = None) -> dict[str, str]:
         "spark.hadoop.hive.exec.dynamic.partition.mode": "nonstrict",
         "spark.driver.memory": os.environ.get("FRONTIER_DRIVER_MEMORY", "6g"),
         "spark.driver.extraJavaOptions": java_opts,
+        # On a cluster (FRONTIER_SPARK_MASTER=spark://…) each executor's heap; unused by local[2].
+        "spark.executor.memory": os.environ.get("FRONTIER_EXECUTOR_MEMORY", "3g"),
         "spark.executor.extraJavaOptions": java_opts,
         # Few cores: a handful of shuffle partitions, which AQE coalesces further.
         "spark.sql.shuffle.partitions": os.environ.get("FRONTIER_SHUFFLE_PARTITIONS", "8"),

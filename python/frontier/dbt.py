@@ -20,11 +20,18 @@ class DbtError(RuntimeError):
     pass
 
 
-def run(args: list[str]) -> None:
-    """Run ``dbt <args>`` against the project; raise DbtError when dbt reports a failure."""
+def run(args: list[str], variables: dict | None = None) -> None:
+    """Run ``dbt <args>`` against the project; raise DbtError when dbt reports a failure.
+
+    ``core_source`` (which core banking system the marts read, see config.core_source) is always
+    passed, with the core source's own settings from dbt_project.yml's ``core_sources``.
+    """
     from dbt.cli.main import dbtRunner
 
     get_spark()
+    source = config.core_source()
+    settings = config.dbt_var("core_sources").get(source) or {}
+    args = [*args, "--vars", json.dumps({"core_source": source, **settings, **(variables or {})})]
     root = config.project_root()
     os.environ.setdefault("DBT_PROFILES_DIR", str(root / "profiles"))
     cwd = os.getcwd()
@@ -61,8 +68,9 @@ def build(full_refresh: bool = False, select: str | None = None) -> None:
     elif loaded_through:
         batches_after, loaded_after = loaded_through
         test_vars = {"test_batches_after": batches_after, "test_loaded_after": loaded_after}
-        args += ["--vars", json.dumps(test_vars)]
         args += ["--exclude-resource-type", "unit_test"]
+        run(args, test_vars)
+        return
     run(args)
 
 
@@ -79,12 +87,12 @@ def _has_champions() -> bool:
 
 
 def _loaded_through() -> tuple[str, str] | None:
-    """The last core batch and the last ``loaded_at`` already in the facts (None: empty)."""
+    """The last core-system batch and the last ``loaded_at`` in the facts (None: empty)."""
     spark = get_spark()
     if not spark.catalog.tableExists(BATCH_LEDGER):
         return None
     row = spark.sql(
-        f"select max(case when source_system = 'core' then batch_date end), "
+        f"select max(case when source_system <> 'stream' then batch_date end), "
         f"cast(max(loaded_at) as string) from {BATCH_LEDGER}"
     ).first()
     return (row[0], row[1]) if row[1] is not None else None

@@ -15,6 +15,8 @@ renamed as (
         try_cast(amount as decimal(18, 2)) as amount_czk,
         cast(term_months as int) as term_months,
         cast(interest_rate as double) as interest_rate,
+        -- the core system reports the rate, not the payment: fct_loans derives the annuity
+        cast(null as decimal(18, 2)) as monthly_payment_czk,
         upper(status) as status_code,
         to_date(status_updated_date) as status_updated_date
     from source

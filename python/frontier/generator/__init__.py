@@ -204,6 +204,7 @@ def generate(spark: SparkSession, spec: Spec) -> dict[str, int]:
     )
     manifest = {"spec": asdict(spec), "batches": [spec.end]}
     (raw.landing_path(SOURCE, "") / MANIFEST).write_text(json.dumps(manifest, indent=2))
+    config.set_core_source(SOURCE)
     return counts
 
 
