@@ -397,6 +397,49 @@ def bench_eda(transactions: int, seed: int) -> dict:
     }
 
 
+def bench_scale(transactions: int, seed: int, workers: list[int]) -> dict:
+    """Full dbt build in ``local[2]`` and on standalone clusters of each worker count.
+
+    Each build is its own ``frontier --master … build --full-refresh`` process on the same
+    generated warehouse (so every timing includes a JVM start), one after the other; the
+    workers share this machine's cores (``frontier cluster up``). ``speedup`` is local time over
+    cluster time: below 1 is the cost of the cluster path on one machine.
+    """
+    import subprocess
+
+    from frontier import cluster
+
+    home = _use_bench_warehouse()
+    frontier = str(Path(sys.executable).with_name("frontier"))
+    print(f"[bench] warehouse {home}", file=sys.stderr)
+
+    def run_frontier(*args: str) -> None:
+        subprocess.run([frontier, *args], check=True, stdout=subprocess.DEVNULL)
+
+    _timed(
+        f"generate {transactions:,}",
+        lambda: run_frontier("generate", "--transactions", str(transactions), "--seed", str(seed)),
+    )
+    build = ("build", "--full-refresh")
+    local_s = _timed("full build, local[2]", lambda: run_frontier("--master", "local[2]", *build))
+    per_workers = {}
+    for n in workers:
+        running = cluster.up(n)
+        try:
+            per_workers[str(n)] = _timed(
+                f"full build, {n} worker(s)",
+                lambda url=running.url: run_frontier("--master", url, *build),
+            )
+        finally:
+            cluster.down()
+    return {
+        "transactions": transactions,
+        "local_s": round(local_s, 1),
+        "workers_s": {n: round(s, 1) for n, s in per_workers.items()},
+        "speedup": {n: round(local_s / s, 3) for n, s in per_workers.items()},
+    }
+
+
 def run(name: str, args: argparse.Namespace) -> dict:
     if name == "build":
         return bench_build(args.transactions, args.seed)
@@ -408,4 +451,6 @@ def run(name: str, args: argparse.Namespace) -> dict:
         return bench_stream(args.rate, args.seconds)
     if name == "eda":
         return bench_eda(args.transactions, args.seed)
+    if name == "scale":
+        return bench_scale(args.transactions, args.seed, [int(w) for w in args.workers.split(",")])
     raise ValueError(f"unknown benchmark {name!r}")

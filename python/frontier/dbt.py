@@ -81,7 +81,7 @@ def _has_champions() -> bool:
     spark = get_spark()
     if not spark.catalog.tableExists("ml.model_registry"):
         return False
-    names = {d.name for d in declarations.with_tables(spark, declarations.load_all())}
+    names = {d.name for d in declarations.with_tables(spark, declarations.load_all(), report=False)}
     found = spark.table("ml.model_registry").where("status = 'champion'").select("model_name")
     return names <= {r.model_name for r in found.collect()}
 

@@ -156,7 +156,9 @@ def load_all() -> list[Declaration]:
     return [parse(p.read_text(), p) for p in sorted(directory().glob("*.yml"))]
 
 
-def with_tables(spark: SparkSession, declarations: list[Declaration]) -> list[Declaration]:
+def with_tables(
+    spark: SparkSession, declarations: list[Declaration], report: bool = True
+) -> list[Declaration]:
     """The declarations whose table exists; each one left out is named with what to do.
 
     ``frontier train`` and ``monitor`` without a name use this, so a warehouse trains the models
@@ -166,7 +168,7 @@ def with_tables(spark: SparkSession, declarations: list[Declaration]) -> list[De
     for d in declarations:
         if spark.catalog.tableExists(d.table):
             kept.append(d)
-        else:
+        elif report:
             print(f"[ml] {d.name}: skipped, table {d.table} does not exist yet", file=sys.stderr)
     return kept
 
