@@ -80,9 +80,12 @@ def test_cluster_run_equals_local_run(cluster, tmp_path_factory):
     remote = pipeline(tmp_path_factory.mktemp("remote"), cluster)
     assert local["rows marts.fct_transactions"] > 0 and "gbt auc_roc" in local
     assert remote.keys() == local.keys()
-    different = {
-        k: (local[k], remote[k])
-        for k in local
-        if local[k] != pytest.approx(remote[k], rel=1e-9, abs=1e-9)
-    }
-    assert not different, different
+    different = {k: (local[k], remote[k]) for k in local if not _same(local[k], remote[k])}
+    assert not different, f"local vs cluster: {different}; all local figures: {local}"
+
+
+def _same(a: float | None, b: float | None) -> bool:
+    """Equal up to float rounding; a metric that is undefined (None) must be so on both."""
+    if a is None or b is None:
+        return a is b
+    return a == pytest.approx(b, rel=1e-9, abs=1e-9)
