@@ -97,7 +97,7 @@ def birth_number(values: pd.Series) -> tuple[pd.Series, pd.Series]:
     real_month = (month - 50).where(female, month)
     plain = text.str.slice(0, 2) + real_month.fillna(0).astype(int).astype(str).str.zfill(2)
     birth = yymmdd(plain + text.str.slice(4, 6))
-    sex = female.map({True: "female", False: "male"}).where(month.notna(), "")
+    sex = female.map({True: "female", False: "male"}).where(birth != "", "")
     return birth, sex
 
 
