@@ -66,6 +66,7 @@ lint: install
 	$(BIN)/ruff check python tests
 	$(BIN)/ruff format --check python tests
 	$(BIN)/sqlfluff lint models
+	$(BIN)/sqlfluff lint --config conf/sqlfluff-berka.cfg models/staging/berka models/intermediate/berka
 
 bench-build: install
 	$(BIN)/frontier bench build --transactions $(DEMO_TRANSACTIONS)

@@ -31,7 +31,7 @@ final as (
             when 'withdrawal' then 'debit'
             when 'cash_withdrawal' then 'debit'
         end as direction,
-        case operation
+        case transaction_operation
             when 'card_withdrawal' then 'atm'
             when 'collection_from_other_bank' then 'transfer'
             when 'remittance_to_other_bank' then 'transfer'
@@ -42,8 +42,8 @@ final as (
             when purpose in ('statement_fee', 'penalty_interest') then 'bank_fees'
             when purpose = 'loan_payment' then 'loan_repayment'
             when purpose is not null then purpose
-            when operation in ('card_withdrawal', 'cash_withdrawal', 'cash_credit') then 'cash'
-            when operation is not null then 'transfers'
+            when transaction_operation in ('card_withdrawal', 'cash_withdrawal', 'cash_credit') then 'cash'
+            when transaction_operation is not null then 'transfers'
         end as merchant_category,
         nullif(concat_ws('/', partner_bank, partner_account), '') as counterparty,
         'CZ' as country_code,

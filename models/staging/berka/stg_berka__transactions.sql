@@ -17,7 +17,7 @@ renamed as (
         try_to_timestamp(transaction_date, 'yyyy-MM-dd') as booked_at,
         try_cast(amount as decimal(18, 2)) as amount_czk,
         transaction_type,
-        nullif(operation, '') as operation,
+        nullif(operation, '') as transaction_operation,
         try_cast(balance as decimal(18, 2)) as balance_after_czk,
         nullif(purpose, '') as purpose,
         nullif(partner_bank, '') as partner_bank,
