@@ -133,6 +133,15 @@ def test_incremental_build_adds_exactly_the_new_batch(spark, built):
     )
     assert off.count() == 0
 
+    # The anomaly features recomputed from the touched month on equal a full refresh's.
+    anomaly = "features.feat_transaction_anomaly"
+    incremental = spark.table(anomaly).localCheckpoint(eager=True)
+    dbt.build(full_refresh=True, select="feat_transaction_anomaly")
+    spark.catalog.refreshTable(anomaly)
+    full = spark.table(anomaly)
+    assert incremental.count() == full.count() == spark.table("marts.fct_transactions").count()
+    assert incremental.exceptAll(full).count() == 0
+
     # A second run with nothing new changes nothing.
     dbt.build()
     assert _core_facts(spark).count() == before + landed

@@ -343,25 +343,24 @@ def bench_stream(rate: float, seconds: float) -> dict:
 def bench_eda(transactions: int, seed: int) -> dict:
     """``frontier eda marts.fct_transactions`` on N transactions, with the driver's peak memory.
 
-    Generates and builds N transactions in the bench warehouse unless it already holds them.
+    Generates and builds N transactions in the bench warehouse unless it was last generated with
+    that spec and built (a ``bench build`` warehouse, with its one extra day, is reused as it is).
     Driver memory is sampled every 0.1 s while the report runs: the JVM heap in use (after a GC at
     the start; in local mode the driver JVM also runs the tasks).
     """
     import threading
 
     from frontier import dbt, eda
-    from frontier.generator import Spec, generate
+    from frontier.generator import Spec, generate, generated_spec
     from frontier.spark import get_spark
 
     home = _use_bench_warehouse()
     spark = get_spark()
     print(f"[bench] warehouse {home}", file=sys.stderr)
-    have = (
-        spark.table("marts.fct_transactions").count()
-        if spark.catalog.tableExists("marts.fct_transactions")
-        else 0
+    built = generated_spec() == Spec(transactions, seed) and spark.catalog.tableExists(
+        "marts.fct_transactions"
     )
-    if have != transactions:
+    if not built:
         _timed(f"generate {transactions:,}", lambda: generate(spark, Spec(transactions, seed)))
         _timed("full dbt build", lambda: dbt.build(full_refresh=True))
     runtime = spark.sparkContext._jvm.java.lang.Runtime.getRuntime()

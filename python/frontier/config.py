@@ -258,6 +258,9 @@ def spark_conf(warehouse: Paths | None = None) -> dict[str, str]:
         "spark.sql.autoBroadcastJoinThreshold": "64m",
         "spark.sql.files.maxPartitionBytes": "128m",
         "spark.sql.sources.partitionOverwriteMode": "dynamic",
+        # Parquet timestamps as INT64 micros, not Spark's legacy INT96: INT96 columns carry no
+        # min/max statistics, so a filter such as `loaded_at > …` could skip nothing.
+        "spark.sql.parquet.outputTimestampType": "TIMESTAMP_MICROS",
         # Partitions of parquet/CSV tables are found by listing their folders, not stored in the
         # metastore: on a local or HDFS file system listing is fast, while fetching hundreds of
         # partitions from the metastore for every query serialises on the one Hive client.

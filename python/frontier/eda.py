@@ -21,10 +21,13 @@ import base64
 import datetime as dt
 import html
 import io
+import sys
+import time
 from dataclasses import dataclass, field
 
 import pandas as pd
 from matplotlib.figure import Figure
+from pyspark.sql import Column as Column_
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 from pyspark.sql.types import BooleanType, DateType, NumericType, StringType, TimestampType
@@ -36,6 +39,8 @@ BUCKETS = 30
 TOP_VALUES = 10
 MAX_CATEGORIES = 1000  # text columns with more distinct values (ids, names) get no top-values plot
 QUANTILE_ACCURACY = 1000  # percentile_approx: relative error about 1/1000
+MAX_CORRELATED = 12  # numeric columns in the correlation matrix
+DAY_KEY = "__day"  # the daily volume's key among the histograms' (not a column name)
 
 
 @dataclass
@@ -71,10 +76,23 @@ def _numeric(df: DataFrame) -> list[str]:
     ]
 
 
-def profile(df: DataFrame) -> tuple[int, list[Column]]:
-    """Row count and a profile of every column, in two aggregations plus one per histogram."""
-    fields = [f for f in df.schema.fields if not f.dataType.typeName().startswith(("array", "map"))]
-    numeric = set(_numeric(df))
+def _first(df: DataFrame, candidates: tuple[str, ...]) -> str | None:
+    return next((c for c in candidates if c in df.columns), None)
+
+
+def _day_and_amount(df: DataFrame) -> tuple[Column_ | None, str | None]:
+    """The transaction day (a date column, else the first timestamp's date) and amount column."""
+    day = _first(df, ("transaction_date", "event_date", "volume_date"))
+    if day is not None:
+        day_col = F.col(day).cast("date")
+    else:
+        at = next((f.name for f in df.schema.fields if isinstance(f.dataType, TimestampType)), None)
+        day_col = F.to_date(at) if at else None
+    return day_col, _first(df, ("amount_czk", "amount"))
+
+
+def _summary(df: DataFrame, fields: list, numeric: list[str], pairs: list) -> dict:
+    """Pass 1, one aggregation: rows; per column nulls, distinct, min/max, quantiles; corr."""
     aggs = [F.count(F.lit(1)).alias("__rows")]
     for f in fields:
         c = F.col(f"`{f.name}`")
@@ -87,73 +105,124 @@ def profile(df: DataFrame) -> tuple[int, list[Column]]:
         if f.name in numeric:
             quantiles = F.percentile_approx(c.cast("double"), list(QUANTILES), QUANTILE_ACCURACY)
             aggs.append(quantiles.alias(f"{f.name}__q"))
-    summary = df.agg(*aggs).first().asDict()
-    columns = []
-    for f in fields:
-        col = Column(
-            f.name, f.dataType.simpleString(), summary[f"{f.name}__nulls"],
-            summary[f"{f.name}__distinct"], summary.get(f"{f.name}__min"),
-            summary.get(f"{f.name}__max"), summary.get(f"{f.name}__q") or [],
-        )  # fmt: skip
-        if f.name in numeric and col.minimum is not None:
-            col.histogram = _histogram(df, f.name, float(col.minimum), float(col.maximum))
+    for i, (a, b) in enumerate(pairs):
+        aggs.append(F.corr(F.col(a).cast("double"), F.col(b).cast("double")).alias(f"__corr{i}"))
+    return df.agg(*aggs).first().asDict()
+
+
+def _exploded(df: DataFrame, keys: dict[str, Column_], amount: str | None) -> DataFrame:
+    """Each row once per key, as (key, value as text, amount as double): one group-by over this
+    counts every key in a single pass over the table."""
+    pairs = [
+        F.struct(F.lit(k).alias("key"), v.cast("string").alias("value")) for k, v in keys.items()
+    ]
+    value = F.col(amount).cast("double") if amount else F.lit(None).cast("double")
+    return df.select(F.explode(F.array(*pairs)).alias("e"), value.alias("a")).select("e.*", "a")
+
+
+def _counted(df: DataFrame, keys: dict[str, Column_], amount: str | None) -> pd.DataFrame:
+    """Rows and total amount per (key, value)."""
+    grouped = _exploded(df, keys, amount).groupBy("key", "value")
+    return grouped.agg(F.count("*").alias("count"), F.sum("a").alias("amount")).toPandas()
+
+
+def build_report(spark: SparkSession, table: str) -> Report:
+    """The report's figures in three passes over the table, whatever its width.
+
+    1. one aggregation: row count, every column's profile, every numeric pair's correlation;
+    2. one exploded group-by: every histogram (numeric: equal-width buckets between the min and
+       max of pass 1; text with at most ``MAX_CATEGORIES`` values: their counts) and the daily
+       transactions and amount;
+    3. one exploded group-by: amount quantiles by channel and by merchant category.
+    """
+    df = spark.table(table)
+    fields = [f for f in df.schema.fields if not f.dataType.typeName().startswith(("array", "map"))]
+    numeric = _numeric(df)
+    correlated = numeric[:MAX_CORRELATED]
+    pairs = [(a, b) for i, a in enumerate(correlated) for b in correlated[i + 1 :]]
+    summary = _timed("profile and correlations", lambda: _summary(df, fields, numeric, pairs))
+    columns = [
+        Column(
+            f.name,
+            f.dataType.simpleString(),
+            summary[f"{f.name}__nulls"],
+            summary[f"{f.name}__distinct"],
+            summary.get(f"{f.name}__min"),
+            summary.get(f"{f.name}__max"),
+            summary.get(f"{f.name}__q") or [],
+        )
+        for f in fields
+    ]
+    report = Report(table, summary["__rows"], columns)
+    if len(pairs):
+        matrix = pd.DataFrame(1.0, index=correlated, columns=correlated)
+        for i, (a, b) in enumerate(pairs):
+            v = summary[f"__corr{i}"]
+            matrix.loc[a, b] = matrix.loc[b, a] = v if v is not None else float("nan")
+        report.correlations = matrix
+
+    keys: dict[str, Column_] = {}
+    widths: dict[str, tuple[float, float]] = {}
+    for col, f in zip(columns, fields, strict=True):
+        c = F.col(f"`{col.name}`")
+        if col.name in numeric and col.minimum is not None:
+            lo = float(col.minimum)
+            width = (float(col.maximum) - lo) / BUCKETS or 1.0
+            widths[col.name] = (lo, width)
+            keys[col.name] = F.least(F.floor((c - lo) / width), F.lit(BUCKETS - 1))
         elif isinstance(f.dataType, (StringType, BooleanType)) and col.distinct <= MAX_CATEGORIES:
-            top = df.groupBy(F.col(f"`{f.name}`").cast("string").alias("bucket")).count()
-            col.histogram = top.orderBy(F.desc("count")).limit(TOP_VALUES).toPandas()
-        columns.append(col)
-    return summary["__rows"], columns
-
-
-def _histogram(df: DataFrame, name: str, lo: float, hi: float) -> pd.DataFrame:
-    width = (hi - lo) / BUCKETS or 1.0
-    bucket = F.least(F.floor((F.col(f"`{name}`") - lo) / width), F.lit(BUCKETS - 1))
-    counts = df.where(F.col(f"`{name}`").isNotNull()).groupBy(bucket.alias("b")).count()
-    out = counts.toPandas().sort_values("b")
-    out["bucket"] = [lo + b * width for b in out["b"]]
-    return out[["bucket", "count"]]
-
-
-def correlations(df: DataFrame, limit: int = 12) -> pd.DataFrame | None:
-    """Pearson correlation of every pair of numeric columns, in one aggregation."""
-    names = _numeric(df)[:limit]
-    if len(names) < 2:
-        return None
-    pairs = [(a, b) for i, a in enumerate(names) for b in names[i + 1 :]]
-    row = df.agg(*[F.corr(F.col(a).cast("double"), F.col(b).cast("double")) for a, b in pairs])
-    values = row.first()
-    matrix = pd.DataFrame(1.0, index=names, columns=names)
-    for (a, b), v in zip(pairs, values, strict=True):
-        matrix.loc[a, b] = matrix.loc[b, a] = v if v is not None else float("nan")
-    return matrix
-
-
-def _first(df: DataFrame, candidates: tuple[str, ...]) -> str | None:
-    return next((c for c in candidates if c in df.columns), None)
-
-
-def transactions_views(df: DataFrame, report: Report) -> None:
-    """Volume over time and amounts by channel / category, when the table has those columns."""
-    day = _first(df, ("transaction_date", "event_date", "volume_date"))
-    if day is None:
-        at = next((f.name for f in df.schema.fields if isinstance(f.dataType, TimestampType)), None)
-        day_col = F.to_date(at) if at else None
+            keys[col.name] = c
+    day_col, amount = _day_and_amount(df)
+    if day_col is not None and amount is not None:
+        keys[DAY_KEY] = day_col
     else:
-        day_col = F.col(day).cast("date")
-    amount = _first(df, ("amount_czk", "amount"))
-    if day_col is None or amount is None:
         report.notes.append("no date and amount columns: no volume or amount views")
-        return
-    report.daily = (
-        df.groupBy(day_col.alias("day"))
-        .agg(F.count("*").alias("transactions"), F.sum(amount).cast("double").alias("amount"))
+    if keys:
+        counts = _timed("histograms and daily volume", lambda: _counted(df, keys, amount))
+        for col in columns:
+            found = counts[counts["key"] == col.name]
+            if col.name in widths:
+                lo, width = widths[col.name]
+                found = found.dropna(subset=["value"])
+                b = found["value"].astype(float).astype(int)
+                col.histogram = pd.DataFrame({"bucket": lo + b * width, "count": found["count"]})
+                col.histogram = col.histogram.sort_values("bucket").reset_index(drop=True)
+            elif col.name in keys:
+                top = found.sort_values("count", ascending=False).head(TOP_VALUES)
+                col.histogram = top[["value", "count"]].rename(columns={"value": "bucket"})
+        if DAY_KEY in keys:
+            daily = counts[counts["key"] == DAY_KEY].sort_values("value")
+            report.daily = pd.DataFrame({
+                "day": daily["value"], "transactions": daily["count"], "amount": daily["amount"],
+            }).reset_index(drop=True)  # fmt: skip
+
+    grouped = [k for k in ("channel", "merchant_category") if k in df.columns]
+    if amount is not None and grouped:
+        _timed("amounts by channel and category", lambda: _amounts_by(df, grouped, amount, report))
+    report.anomalies = top_anomalies(spark)
+    return report
+
+
+def _amounts_by(df: DataFrame, grouped: list[str], amount: str, report: Report) -> None:
+    """Amount quantiles per channel and per merchant category."""
+    q = F.percentile_approx("a", list(QUANTILES), 500)
+    frame = (
+        _exploded(df, {k: F.col(k) for k in grouped}, amount)
+        .groupBy("key", "value")
+        .agg(F.count("*").alias("transactions"), q.alias("q"))
         .toPandas()
-        .sort_values("day")
     )
     for key, attribute in (("channel", "by_channel"), ("merchant_category", "by_category")):
-        if key in df.columns:
-            q = F.percentile_approx(F.col(amount).cast("double"), list(QUANTILES), 500)
-            frame = df.groupBy(key).agg(F.count("*").alias("transactions"), q.alias("q"))
-            setattr(report, attribute, frame.toPandas().sort_values("transactions"))
+        if key in grouped:
+            part = frame[frame["key"] == key].rename(columns={"value": key})
+            setattr(report, attribute, part[[key, "transactions", "q"]].sort_values("transactions"))
+
+
+def _timed(step: str, fn):
+    start = time.perf_counter()
+    out = fn()
+    print(f"[eda] {step}: {time.perf_counter() - start:.1f}s", file=sys.stderr, flush=True)
+    return out
 
 
 def top_anomalies(spark: SparkSession, n: int = 20) -> pd.DataFrame | None:
@@ -191,15 +260,6 @@ def top_anomalies(spark: SparkSession, n: int = 20) -> pd.DataFrame | None:
             .toPandas()
         )
     return None
-
-
-def build_report(spark: SparkSession, table: str) -> Report:
-    df = spark.table(table)
-    rows, columns = profile(df)
-    report = Report(table, rows, columns, correlations=correlations(df))
-    transactions_views(df, report)
-    report.anomalies = top_anomalies(spark)
-    return report
 
 
 # -- rendering: aggregates in, HTML out --------------------------------------------------------

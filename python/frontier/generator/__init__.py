@@ -208,13 +208,21 @@ def generate(spark: SparkSession, spec: Spec) -> dict[str, int]:
     return counts
 
 
+def generated_spec() -> Spec | None:
+    """The spec of the data last generated into this warehouse, or None when there is none."""
+    manifest_path = raw.landing_path(SOURCE, "") / MANIFEST
+    if not manifest_path.exists():
+        return None
+    return Spec(**json.loads(manifest_path.read_text())["spec"])
+
+
 def land_next_day(spark: SparkSession) -> tuple[str, int]:
     """Land the business day after the last batch; return its date and transaction count."""
     manifest_path = raw.landing_path(SOURCE, "") / MANIFEST
-    if not manifest_path.exists():
+    spec = generated_spec()
+    if spec is None:
         raise RuntimeError("no generated data to extend: run `frontier generate` first")
     manifest = json.loads(manifest_path.read_text())
-    spec = Spec(**manifest["spec"])
     day = dt.date.fromisoformat(manifest["batches"][-1]) + dt.timedelta(days=1)
     bank = draw_bank(spec)
     period = spec.period
