@@ -2,7 +2,6 @@
 -- active month, and the label: no posting by the customer in the
 -- {{ var('churn_inactivity_days') }} days after the month end. The label is NULL while that
 -- window is not fully observed (the rows to score).
-{%- set bank_initiated = "'" ~ var('bank_initiated_categories') | join("', '") ~ "'" %}
 
 with
 
@@ -12,50 +11,27 @@ monthly as (
 
 ),
 
-transactions as (
-
-    select * from {{ ref('fct_transactions') }}
-
-),
-
--- Days with postings, and whether the customer made one of them: the bank's own postings
--- (interest, fees) do not show that the customer is still there.
-activity_days as (
-
-    select
-        customer_id,
-        transaction_date,
-        max(
-            case
-                when merchant_category in ({{ bank_initiated }}) then 0
-                else 1
-            end
-        ) = 1 as has_customer_posting
-    from transactions
-    group by customer_id, transaction_date
-
-),
-
--- The customer's next own posting after each day with postings (a running min over the later
--- days: a frame that grows, which Spark computes in one pass).
+-- The customer's next own posting after each active month: the first own posting of the
+-- nearest later month that has one (the bank's interest and fees do not show that the customer
+-- is still there). A running min over the later months, which Spark computes in one pass.
 next_activity as (
 
     select
         customer_id,
-        transaction_date,
-        min(case when has_customer_posting then transaction_date end) over (
+        feature_month,
+        min(first_own_posting_date) over (
             partition by customer_id
-            order by transaction_date desc
+            order by feature_month desc
             rows between unbounded preceding and 1 preceding
         ) as next_transaction_date
-    from activity_days
+    from monthly
 
 ),
 
 observed as (
 
-    select max(transaction_date) as observed_through
-    from activity_days
+    select max(last_activity_date) as observed_through
+    from monthly
 
 ),
 
@@ -101,7 +77,7 @@ final as (
     from monthly
     inner join next_activity
         on monthly.customer_id = next_activity.customer_id
-            and monthly.last_activity_date = next_activity.transaction_date
+            and monthly.feature_month = next_activity.feature_month
     cross join observed
     window customer_months as (partition by monthly.customer_id order by monthly.feature_month)
 

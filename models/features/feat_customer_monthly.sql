@@ -9,6 +9,7 @@
 -- One row per customer and calendar month with activity: how they used the bank that month.
 -- Incremental by month, recomputing every month a new batch touches.
 
+{%- set bank_initiated = "'" ~ var('bank_initiated_categories') | join("', '") ~ "'" %}
 {%- set processed_through = high_water_mark('source_loaded_at', default='1970-01-01 00:00:00') %}
 {%- set from_date = first_affected_month(ref('fct_transactions'), 'transaction_date', processed_through) %}
 
@@ -52,6 +53,10 @@ activity as (
         size(collect_set(merchant_category)) as distinct_categories,
         bit_count(bit_or(shiftleft(1, dayofmonth(transaction_date)))) as active_days,
         max(transaction_date) as last_activity_date,
+        -- the customer's own first posting: the bank's (interest, fees) do not show they are there
+        min(
+            case when merchant_category in ({{ bank_initiated }}) then null else transaction_date end
+        ) as first_own_posting_date,
         max(loaded_at) as source_loaded_at
     from transactions
     group by customer_id, trunc(transaction_date, 'MM')
@@ -94,6 +99,7 @@ final as (
         activity.distinct_categories,
         activity.active_days,
         activity.last_activity_date,
+        activity.first_own_posting_date,
         month_end_balances.month_end_balance,
         activity.source_loaded_at,
         activity.feature_month

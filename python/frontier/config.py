@@ -251,6 +251,10 @@ def spark_conf(warehouse: Paths | None = None) -> dict[str, str]:
         "spark.executor.extraJavaOptions": java_opts,
         # Few cores: a handful of shuffle partitions, which AQE coalesces further.
         "spark.sql.shuffle.partitions": os.environ.get("FRONTIER_SHUFFLE_PARTITIONS", "8"),
+        # Jobs from concurrent callers (dbt's threads, the Thrift server's clients) share the
+        # cores instead of queueing behind the first one submitted.
+        "spark.scheduler.mode": os.environ.get("FRONTIER_SCHEDULER_MODE", "FAIR"),
+        "spark.scheduler.allocation.file": str(project_root() / "conf" / "fairscheduler.xml"),
         "spark.default.parallelism": "4",
         "spark.sql.adaptive.enabled": "true",
         "spark.sql.adaptive.coalescePartitions.enabled": "true",
