@@ -31,6 +31,19 @@ def test_spark_defaults_carry_absolute_warehouse_and_metastore(monkeypatch, tmp_
     assert os.path.isabs(conf["spark.sql.warehouse.dir"])
 
 
+def test_each_metastore_mode_sets_every_connection_key(monkeypatch):
+    # spark-defaults.conf keeps the other mode's keys: a key one mode left unset would leak in.
+    keys = {}
+    for mode in ("derby", "postgres"):
+        monkeypatch.setenv("FRONTIER_METASTORE", mode)
+        keys[mode] = {k for k in config.spark_conf() if ".javax.jdo.option." in k}
+    assert keys["derby"] == keys["postgres"]
+    monkeypatch.setenv("FRONTIER_METASTORE", "derby")
+    assert config.spark_conf()["spark.hadoop.javax.jdo.option.ConnectionDriverName"] == (
+        "org.apache.derby.jdbc.EmbeddedDriver"
+    )
+
+
 def test_master_and_memory_are_overridable(monkeypatch):
     monkeypatch.setenv("FRONTIER_SPARK_MASTER", "spark://127.0.0.1:7077")
     monkeypatch.setenv("FRONTIER_DRIVER_MEMORY", "2g")

@@ -12,6 +12,7 @@ Environment overrides (all optional):
 ``FRONTIER_EXECUTOR_MEMORY`` executor heap on a cluster (default ``3g``)
 ``FRONTIER_DRIVER_MEMORY``   driver heap (default ``6g``)
 ``FRONTIER_SHUFFLE_PARTITIONS``  initial shuffle partitions before AQE coalesces (default ``8``)
+``FRONTIER_SCHEDULER_MODE``  Spark's job scheduling, ``FAIR`` (default) or ``FIFO``
 ``FRONTIER_STREAM_*``        the streaming job (see ``stream()``)
 """
 
@@ -207,10 +208,18 @@ def thrift_server() -> ThriftServer:
 
 def _metastore_conf(p: Paths) -> dict[str, str]:
     if metastore_mode() == "derby":
+        # Every connection key is set, Hive's Derby defaults included: spark-defaults.conf still
+        # holds the PostgreSQL driver and user after a run in the other mode, and a key left out
+        # here would be taken from it (the Derby metastore then fails to open).
         return {
             "spark.hadoop.javax.jdo.option.ConnectionURL": (
                 f"jdbc:derby:;databaseName={p.metastore_db};create=true"
             ),
+            "spark.hadoop.javax.jdo.option.ConnectionDriverName": (
+                "org.apache.derby.jdbc.EmbeddedDriver"
+            ),
+            "spark.hadoop.javax.jdo.option.ConnectionUserName": "APP",
+            "spark.hadoop.javax.jdo.option.ConnectionPassword": "mine",
             "spark.hadoop.datanucleus.schema.autoCreateAll": "true",
         }
     pg = postgres()
