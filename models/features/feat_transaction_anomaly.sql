@@ -18,9 +18,7 @@
 {%- set profile_days = var('anomaly_profile_days') %}
 {%- set loaded_through = high_water_mark('loaded_at', default='1970-01-01 00:00:00') %}
 {%- set labelled_through = high_water_mark('labelled_at', default='1970-01-01 00:00:00') %}
-{%- set touched = new_batch_dates(
-    ref('fct_transactions'), 'transaction_date', loaded_through, batch_column='loaded_at'
-) %}
+{%- set from_month = first_affected_month(ref('fct_transactions'), 'transaction_date', loaded_through) %}
 {%- if execute and is_incremental() %}
     {%- set relabelled -%}
         select cast(min(facts.transaction_date) as string)
@@ -31,10 +29,9 @@
     {%- endset %}
     {%- set first_relabelled = run_query(relabelled).columns[0].values()[0] %}
     {%- if first_relabelled is not none %}
-        {%- set touched = touched + [first_relabelled] %}
+        {%- set from_month = [from_month, first_relabelled[:7] ~ '-01'] | min %}
     {%- endif %}
 {%- endif %}
-{%- set from_month = (touched | min)[:7] ~ '-01' if touched else '9999-12-31' %}
 
 with
 

@@ -14,6 +14,7 @@ import time
 from pathlib import Path
 
 from frontier import config
+from frontier.timing import timed
 
 
 def _use_bench_warehouse() -> Path:
@@ -23,11 +24,7 @@ def _use_bench_warehouse() -> Path:
 
 
 def _timed(label: str, fn) -> float:
-    start = time.perf_counter()
-    fn()
-    elapsed = time.perf_counter() - start
-    print(f"[bench] {label}: {elapsed:.1f}s", file=sys.stderr, flush=True)
-    return elapsed
+    return timed("bench", label, fn)[1]
 
 
 def bench_build(transactions: int, seed: int) -> dict:

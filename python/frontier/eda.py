@@ -21,18 +21,17 @@ import base64
 import datetime as dt
 import html
 import io
-import sys
-import time
 from dataclasses import dataclass, field
 
 import pandas as pd
 from matplotlib.figure import Figure
-from pyspark.sql import Column as Column_
+from pyspark.sql import Column as SparkColumn
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 from pyspark.sql.types import BooleanType, DateType, NumericType, StringType, TimestampType
 
 from frontier import config
+from frontier.timing import timed
 
 QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
 BUCKETS = 30
@@ -80,7 +79,7 @@ def _first(df: DataFrame, candidates: tuple[str, ...]) -> str | None:
     return next((c for c in candidates if c in df.columns), None)
 
 
-def _day_and_amount(df: DataFrame) -> tuple[Column_ | None, str | None]:
+def _day_and_amount(df: DataFrame) -> tuple[SparkColumn | None, str | None]:
     """The transaction day (a date column, else the first timestamp's date) and amount column."""
     day = _first(df, ("transaction_date", "event_date", "volume_date"))
     if day is not None:
@@ -110,7 +109,7 @@ def _summary(df: DataFrame, fields: list, numeric: list[str], pairs: list) -> di
     return df.agg(*aggs).first().asDict()
 
 
-def _exploded(df: DataFrame, keys: dict[str, Column_], amount: str | None) -> DataFrame:
+def _exploded(df: DataFrame, keys: dict[str, SparkColumn], amount: str | None) -> DataFrame:
     """Each row once per key, as (key, value as text, amount as double): one group-by over this
     counts every key in a single pass over the table."""
     pairs = [
@@ -120,7 +119,7 @@ def _exploded(df: DataFrame, keys: dict[str, Column_], amount: str | None) -> Da
     return df.select(F.explode(F.array(*pairs)).alias("e"), value.alias("a")).select("e.*", "a")
 
 
-def _counted(df: DataFrame, keys: dict[str, Column_], amount: str | None) -> pd.DataFrame:
+def _counted(df: DataFrame, keys: dict[str, SparkColumn], amount: str | None) -> pd.DataFrame:
     """Rows and total amount per (key, value)."""
     grouped = _exploded(df, keys, amount).groupBy("key", "value")
     return grouped.agg(F.count("*").alias("count"), F.sum("a").alias("amount")).toPandas()
@@ -140,7 +139,9 @@ def build_report(spark: SparkSession, table: str) -> Report:
     numeric = _numeric(df)
     correlated = numeric[:MAX_CORRELATED]
     pairs = [(a, b) for i, a in enumerate(correlated) for b in correlated[i + 1 :]]
-    summary = _timed("profile and correlations", lambda: _summary(df, fields, numeric, pairs))
+    summary, _ = timed(
+        "eda", "profile and correlations", lambda: _summary(df, fields, numeric, pairs)
+    )
     columns = [
         Column(
             f.name,
@@ -161,7 +162,7 @@ def build_report(spark: SparkSession, table: str) -> Report:
             matrix.loc[a, b] = matrix.loc[b, a] = v if v is not None else float("nan")
         report.correlations = matrix
 
-    keys: dict[str, Column_] = {}
+    keys: dict[str, SparkColumn] = {}
     widths: dict[str, tuple[float, float]] = {}
     for col, f in zip(columns, fields, strict=True):
         c = F.col(f"`{col.name}`")
@@ -178,7 +179,7 @@ def build_report(spark: SparkSession, table: str) -> Report:
     else:
         report.notes.append("no date and amount columns: no volume or amount views")
     if keys:
-        counts = _timed("histograms and daily volume", lambda: _counted(df, keys, amount))
+        counts, _ = timed("eda", "histograms and daily volume", lambda: _counted(df, keys, amount))
         for col in columns:
             found = counts[counts["key"] == col.name]
             if col.name in widths:
@@ -198,7 +199,11 @@ def build_report(spark: SparkSession, table: str) -> Report:
 
     grouped = [k for k in ("channel", "merchant_category") if k in df.columns]
     if amount is not None and grouped:
-        _timed("amounts by channel and category", lambda: _amounts_by(df, grouped, amount, report))
+        timed(
+            "eda",
+            "amounts by channel and category",
+            lambda: _amounts_by(df, grouped, amount, report),
+        )
     report.anomalies = top_anomalies(spark)
     return report
 
@@ -216,13 +221,6 @@ def _amounts_by(df: DataFrame, grouped: list[str], amount: str, report: Report) 
         if key in grouped:
             part = frame[frame["key"] == key].rename(columns={"value": key})
             setattr(report, attribute, part[[key, "transactions", "q"]].sort_values("transactions"))
-
-
-def _timed(step: str, fn):
-    start = time.perf_counter()
-    out = fn()
-    print(f"[eda] {step}: {time.perf_counter() - start:.1f}s", file=sys.stderr, flush=True)
-    return out
 
 
 def top_anomalies(spark: SparkSession, n: int = 20) -> pd.DataFrame | None:

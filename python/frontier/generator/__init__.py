@@ -14,6 +14,7 @@ import datetime as dt
 import json
 import sys
 from dataclasses import asdict, dataclass
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -203,26 +204,33 @@ def generate(spark: SparkSession, spec: Spec) -> dict[str, int]:
         spark, _history_rows(spark, spec, bank), opening, spec.seed, spec.end
     )
     manifest = {"spec": asdict(spec), "batches": [spec.end]}
-    (raw.landing_path(SOURCE, "") / MANIFEST).write_text(json.dumps(manifest, indent=2))
+    _manifest_path().write_text(json.dumps(manifest, indent=2))
     config.set_core_source(SOURCE)
     return counts
 
 
+def _manifest_path() -> Path:
+    return raw.landing_path(SOURCE, "") / MANIFEST
+
+
+def _manifest() -> dict | None:
+    """What ``generate`` recorded (its spec, the batches landed since), or None."""
+    path = _manifest_path()
+    return json.loads(path.read_text()) if path.exists() else None
+
+
 def generated_spec() -> Spec | None:
     """The spec of the data last generated into this warehouse, or None when there is none."""
-    manifest_path = raw.landing_path(SOURCE, "") / MANIFEST
-    if not manifest_path.exists():
-        return None
-    return Spec(**json.loads(manifest_path.read_text())["spec"])
+    manifest = _manifest()
+    return Spec(**manifest["spec"]) if manifest else None
 
 
 def land_next_day(spark: SparkSession) -> tuple[str, int]:
     """Land the business day after the last batch; return its date and transaction count."""
-    manifest_path = raw.landing_path(SOURCE, "") / MANIFEST
-    spec = generated_spec()
-    if spec is None:
+    manifest = _manifest()
+    if manifest is None:
         raise RuntimeError("no generated data to extend: run `frontier generate` first")
-    manifest = json.loads(manifest_path.read_text())
+    spec = Spec(**manifest["spec"])
     day = dt.date.fromisoformat(manifest["batches"][-1]) + dt.timedelta(days=1)
     bank = draw_bank(spec)
     period = spec.period
@@ -281,7 +289,7 @@ def land_next_day(spark: SparkSession) -> tuple[str, int]:
     )
     n = _land_transactions(spark, rows, opening, spec.seed, day.isoformat())
     manifest["batches"].append(day.isoformat())
-    manifest_path.write_text(json.dumps(manifest, indent=2))
+    _manifest_path().write_text(json.dumps(manifest, indent=2))
     return day.isoformat(), n
 
 
