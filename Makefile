@@ -15,14 +15,15 @@ help:
 	@echo "make lint   ruff and sqlfluff"
 	@echo "make metastore  PostgreSQL-backed shared metastore (then FRONTIER_METASTORE=postgres)"
 
-# Spark 4 needs Java 17+. On Debian, install the headless JRE when java is missing.
+# Spark 4 needs Java 17+, and the predict functions' Hive UDF (python/udfs/jvm) is compiled with
+# javac on first use. On Debian, install the headless JDK when java or javac is missing.
 java:
-	@if ! command -v java >/dev/null 2>&1; then \
+	@if ! command -v java >/dev/null 2>&1 || ! command -v javac >/dev/null 2>&1; then \
 		if command -v apt-get >/dev/null 2>&1; then \
-			echo "java not found: installing openjdk-17-jre-headless"; \
-			$(SUDO) apt-get update -q && $(SUDO) apt-get install -y -q openjdk-17-jre-headless; \
+			echo "java/javac not found: installing openjdk-17-jdk-headless"; \
+			$(SUDO) apt-get update -q && $(SUDO) apt-get install -y -q openjdk-17-jdk-headless; \
 		else \
-			echo "Java 17 or newer is required: install a JDK/JRE 17+ and put java on PATH"; exit 1; \
+			echo "a Java 17+ JDK (java and javac) is required: install one and put it on PATH"; exit 1; \
 		fi; \
 	fi
 	@v=$$(java -version 2>&1 | sed -n 's/.*version "\([0-9]*\).*/\1/p' | head -1); \

@@ -14,7 +14,7 @@ from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from frontier.ml import pipeline
-from udfs import compiler, forest
+from udfs import compiler, forest, functions
 
 NUMERIC = ["x0", "x1", "x2", "x3"]
 CATEGORICAL = ["grade"]
@@ -82,11 +82,12 @@ def test_sql_function_equals_mllib(spark, tmp_path, algorithm, is_classifier, pa
     arguments = pipeline.arguments(fitted)
     assert [a.name for a in arguments] == NUMERIC + CATEGORICAL
     name = f"ml.test_{algorithm}_{'clf' if is_classifier else 'reg'}"
-    spark.sql(
-        compiler.create_function(
+    functions.install(
+        spark,
+        [compiler.create_function(
             name, arguments, "DOUBLE", compiler.predict_sql(model, arguments), "exactness test"
-        )
-    )
+        )],
+    )  # fmt: skip
 
     scoring = _scoring_frame(spark, train, model)
     output = "probability" if is_classifier else "prediction"

@@ -63,7 +63,7 @@ def bench_predict(rows: int, train_rows: int = 200_000) -> dict:
 
     from frontier.ml import pipeline
     from frontier.spark import get_spark
-    from udfs import compiler, forest
+    from udfs import compiler, forest, functions
 
     spark = get_spark()
     print(f"[bench] warehouse {home}", file=sys.stderr)
@@ -83,12 +83,12 @@ def bench_predict(rows: int, train_rows: int = 200_000) -> dict:
     fitted.write().overwrite().save(model_dir)
     model = forest.load(pipeline.estimator_path(model_dir))
     arguments = pipeline.arguments(fitted)
-    spark.sql(
+    functions.install(spark, [
         compiler.create_function(
             "ml.bench_predict_gbt", arguments, "DOUBLE",
             compiler.predict_sql(model, arguments), "frontier bench predict",
         )
-    )  # fmt: skip
+    ])  # fmt: skip
 
     data_dir = str(home / "bench" / "predict_rows")
     features(rows, 100).write.mode("overwrite").parquet(data_dir)
@@ -127,21 +127,21 @@ BI_QUERIES = {
     "daily_volume_30d": """
         select volume_date, channel, sum(transaction_count) as transactions,
                sum(amount_czk) as amount_czk
-        from marts.fct_daily_volume
+        from bi.bi_daily_volume
         where volume_date > date_sub(date'{last}', 30)
         group by volume_date, channel
         order by volume_date, channel""",
     "top_merchants_30d": """
-        select counterparty, merchant_category, count(*) as transactions,
+        select merchant, merchant_category, sum(transaction_count) as transactions,
                sum(amount_czk) as amount_czk
-        from bi.bi_transactions
-        where transaction_date > date_sub(date'{last}', 30) and counterparty like 'M-%'
-        group by counterparty, merchant_category
+        from bi.bi_merchant_daily_volume
+        where transaction_date > date_sub(date'{last}', 30)
+        group by merchant, merchant_category
         order by amount_czk desc
         limit 20""",
     "customer_last_50": """
         select transaction_at, amount_czk, direction, channel, merchant_category, counterparty
-        from bi.bi_transactions
+        from bi.bi_customer_recent_transactions
         where customer_id = {customer_id}
         order by transaction_at desc
         limit 50""",
@@ -192,20 +192,19 @@ def bench_bi(clients: int, seconds: float) -> dict:
                 "bench bi needs a loan_default champion: frontier train loan_default"
             )
         predict = f"ml.predict_loan_default({found[0][0]})"
-        latencies: list[float] = []
+        latencies: dict[str, list[float]] = {name: [] for name in BI_QUERIES}
         errors: list[str] = []
         lock = threading.Lock()
-        deadline = time.monotonic() + seconds
+        warm = threading.Barrier(clients)
+        deadline: list[float] = []
 
         def client(index: int) -> None:
             rng = random.Random(index)
             names = list(BI_QUERIES)
             with hive.connect(host=current.host, port=current.port, username=f"c{index}") as conn:
                 cursor = conn.cursor()
-                step = index
-                while time.monotonic() < deadline:
-                    name = names[step % len(names)]
-                    step += 1
+
+                def run(name: str) -> float | None:
                     sql = BI_QUERIES[name].format(
                         last=last, customer_id=rng.choice(customers), predict=predict
                     )
@@ -216,9 +215,24 @@ def bench_bi(clients: int, seconds: float) -> dict:
                     except Exception as exc:  # counted and reported, never fatal to the run
                         with lock:
                             errors.append(f"{name}: {exc}")
-                        continue
-                    with lock:
-                        latencies.append((time.perf_counter() - begin) * 1000)
+                        return None
+                    return (time.perf_counter() - begin) * 1000
+
+                # Warm-up, not measured: each client runs the query set once (a freshly
+                # started server compiles and JIT-warms its planner on the first queries).
+                for name in names:
+                    run(name)
+                if warm.wait(timeout=600) == 0:
+                    deadline.append(time.monotonic() + seconds)
+                warm.wait(timeout=600)
+                step = index
+                while time.monotonic() < deadline[0]:
+                    name = names[step % len(names)]
+                    step += 1
+                    ms = run(name)
+                    if ms is not None:
+                        with lock:
+                            latencies[name].append(ms)
 
         threads = [threading.Thread(target=client, args=(i,)) for i in range(clients)]
         for t in threads:
@@ -230,10 +244,17 @@ def bench_bi(clients: int, seconds: float) -> dict:
             serve.stop()
     for message in errors[:5]:
         print(f"[bench] error: {message}", file=sys.stderr)
-    cuts = statistics.quantiles(latencies, n=100) if len(latencies) > 1 else [0.0] * 99
+    for name, values in latencies.items():
+        if values:
+            print(
+                f"[bench] {name}: {len(values)} queries, median {statistics.median(values):.0f} ms",
+                file=sys.stderr,
+            )
+    every = [ms for values in latencies.values() for ms in values]
+    cuts = statistics.quantiles(every, n=100) if len(every) > 1 else [0.0] * 99
     return {
         "clients": clients,
-        "queries": len(latencies),
+        "queries": len(every),
         "p50_ms": round(cuts[49]),
         "p95_ms": round(cuts[94]),
         "errors": len(errors),

@@ -242,13 +242,18 @@ def _metastore_conf(p: Paths) -> dict[str, str]:
 
 def spark_conf(warehouse: Paths | None = None) -> dict[str, str]:
     """Spark settings sized for a 2-core, 24 GB machine, on the configured metastore."""
+    from udfs import jvm
+
     p = warehouse or paths()
     log4j = project_root() / "conf" / "log4j2.properties"
     java_opts = f"-Dderby.system.home={p.home} -Dlog4j2.configurationFile=file:{log4j}"
-    return {
+    conf = {
         "spark.app.name": "frontier",
         "spark.master": spark_master(),
         "spark.sql.catalogImplementation": "hive",
+        # The predict functions' Hive UDF (python/udfs/jvm), built on first use: shipped to
+        # executors by spark.jars, on the driver's class path below.
+        "spark.jars": str(jvm.jar()),
         "spark.sql.warehouse.dir": str(p.hive_warehouse),
         **_metastore_conf(p),
         "spark.hadoop.hive.metastore.schema.verification": "false",
@@ -290,6 +295,12 @@ def spark_conf(warehouse: Paths | None = None) -> dict[str, str]:
         "spark.ui.enabled": os.environ.get("FRONTIER_SPARK_UI", "false"),
         "spark.ui.showConsoleProgress": "false",
     }
+    # spark.jars alone reaches the driver of a pyspark session but not of spark-submit's Thrift
+    # server (its function lookups failed with CANNOT_LOAD_FUNCTION_CLASS), so the driver gets
+    # the jar on its class path too, beside the metastore's JDBC driver in PostgreSQL mode.
+    driver_classpath = [conf["spark.jars"], conf.get("spark.driver.extraClassPath")]
+    conf["spark.driver.extraClassPath"] = os.pathsep.join(filter(None, driver_classpath))
+    return conf
 
 
 def render_spark_defaults(conf: dict[str, str]) -> str:

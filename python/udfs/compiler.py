@@ -1,19 +1,21 @@
-"""Compile a tree ensemble into Spark SQL expressions and persistent ``CREATE FUNCTION`` statements.
+"""Compile a tree ensemble into persistent ``CREATE FUNCTION`` statements any SQL client can call.
 
-The functions are plain SQL (``RETURNS DOUBLE RETURN <expression>``), stored in the Hive metastore
-and inlined by Spark's analyzer wherever they are called, so Thrift clients, beeline and dbt score
-rows with no Python and no session-local UDF.
+Predict functions
+-----------------
+``predict_sql`` is a call of ``ml.tree_ensemble`` (the Hive UDF in
+``jvm/frontier/udfs/TreeEnsemble.java``) with the whole ensemble as one constant string, the
+:func:`model_text`, and the arguments as numbers (a category becomes its indexer position in a
+``CASE``). The function body is a few tens of kilobytes of literal, which Spark's parser reads in
+milliseconds; the UDF parses the trees once per JVM and walks them per row. The first version of
+this module inlined every tree as nested ``IF`` expressions: as fast per row with whole-stage code
+generation, but a query calling an 80-tree model spent 1-2 s parsing, analysing and optimising
+the expression and more compiling it, every time — too slow for a dashboard (issue 4).
 
-Keeping whole-stage code generation
------------------------------------
-Written as one sum of nested ``IF``\\ s, a 50-tree depth-5 ensemble generates more than 64 KB of
-Java in one method; Janino refuses it ("Code grows beyond 64 KB"), Spark disables whole-stage
-codegen for the stage and scoring slows down several times. Whole-stage codegen does not split
-expressions into methods, with one exception: common subexpression elimination hoists each
-expression that occurs twice into its own small method. So every tree is written twice, as
-``(t + t)``, and the sum is halved: ``0.5 * sum(t_i + t_i)`` equals ``sum(t_i)`` bit for bit
-(doubling and halving are exact in binary floating point), and each tree becomes one method the
-JIT compiles. See ``frontier bench predict`` for the figures.
+Explain functions
+-----------------
+``explain_sql`` still inlines the trees: each tree is an ``IF`` expression returning its leaf's
+contribution vector. Explanations are asked for a handful of rows at a time (the loan scores
+mart, a dashboard drill-down), where the planning cost does not matter.
 
 NULL arguments
 --------------
@@ -91,24 +93,54 @@ def _check(forest: Forest, arguments: Sequence[Argument]) -> None:
         )
 
 
-def raw_sql(forest: Forest, arguments: Sequence[Argument]) -> str:
-    """The mean of the leaves (RF) or the weighted margin (GBT), as one SQL expression."""
-    _check(forest, arguments)
-    terms = []
+EVALUATOR = "ml.tree_ensemble"
+EVALUATOR_CLASS = "frontier.udfs.TreeEnsemble"
+
+
+def model_text(forest: Forest) -> str:
+    """The ensemble in the text ``TreeEnsemble.java`` reads (its class comment has the format).
+
+    Leaves carry ``weight * value`` (GBT) or the value (RF), the same doubles MLlib adds up, so the
+    UDF's sum equals MLlib's to the last bits.
+    """
+    tokens = [
+        "frontier-trees", "1", forest.algorithm, "1" if forest.is_classifier else "0",
+        str(forest.num_features), str(len(forest.trees)),
+    ]  # fmt: skip
     for tree in forest.trees:
         weight = 1.0 if forest.algorithm == "rf" else tree.weight
-        body = tree_sql(tree, arguments, lambda i, t=tree, w=weight: double(w * t.nodes[i].value))
-        terms.append(f"({body} + {body})")  # twice on purpose: see the module docstring
-    total = f"0.5D * ({' + '.join(terms)})"
-    return f"{total} / {double(len(forest.trees))}" if forest.algorithm == "rf" else total
+        stack = [tree.root]
+        while stack:  # pre-order: a split, its left subtree, then its right subtree
+            node = tree.nodes[stack.pop()]
+            if node.is_leaf:
+                tokens += ["L", _number(weight * node.value)]
+                continue
+            if node.left_categories is None:
+                tokens += ["C", str(node.feature), _number(node.threshold)]
+            else:
+                left = sorted(node.left_categories)
+                tokens += ["K", str(node.feature), str(len(left)), *map(_number, left)]
+            stack += [node.right, node.left]
+    return " ".join(tokens)
+
+
+def _number(value: float) -> str:
+    return double(value)[:-1]  # repr round-trips through Java's Double.parseDouble
+
+
+def _input(argument: Argument) -> str:
+    """The argument as the number the model was trained on: a category becomes its index."""
+    if argument.labels is None:
+        return argument.name
+    cases = " ".join(f"WHEN {string(label)} THEN {i}D" for i, label in enumerate(argument.labels))
+    return f"CASE {argument.name} {cases} ELSE {len(argument.labels)}D END"
 
 
 def predict_sql(forest: Forest, arguments: Sequence[Argument]) -> str:
     """Class-1 probability (classifier) or prediction (regressor), exactly as MLlib computes it."""
-    raw = raw_sql(forest, arguments)
-    if forest.algorithm == "gbt" and forest.is_classifier:
-        return f"1.0D / (1.0D + exp(-2.0D * ({raw})))"
-    return raw
+    _check(forest, arguments)
+    inputs = ", ".join(_input(a) for a in arguments)
+    return f"{EVALUATOR}({string(model_text(forest))}, {inputs})"
 
 
 def explain_sql(forest: Forest, arguments: Sequence[Argument], top: int = 3) -> str:

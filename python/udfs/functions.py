@@ -4,7 +4,11 @@ For a model ``m`` at version ``n``:
 
 - ``ml.predict_m_vn(<features>)``: the class-1 probability (classifier) or prediction (regressor);
 - ``ml.explain_m_vn(<features>)``: the top three features and their contributions;
-- ``ml.predict_m`` / ``ml.explain_m``: the champion, calling its versioned function.
+- ``ml.predict_m`` / ``ml.explain_m``: the champion (see :func:`champion_statements`).
+
+Predict functions call ``ml.tree_ensemble``, the Hive UDF of ``jvm/``; :func:`install` registers
+it (a persistent function naming a class on the classpath: ``frontier.config`` puts the jar in
+``spark.jars`` of every application).
 
 Arguments come in the model's feature order, numbers as DOUBLE and categories as STRING;
 ``DESCRIBE FUNCTION ml.predict_m`` shows them.
@@ -54,22 +58,31 @@ def statements(
 
 
 def champion_statements(
-    model_name: str, version: int, arguments: Sequence[compiler.Argument], describe: str
+    model_name: str,
+    version: int,
+    forest: Forest,
+    arguments: Sequence[compiler.Argument],
+    describe: str,
 ) -> list[str]:
-    """Unversioned names that forward to the champion's versioned functions."""
+    """Unversioned names for the champion: the predict function carries the champion's model
+    itself (a forwarding call would make every query fetch and parse two function bodies); the
+    explain function forwards to the versioned one."""
     call_args = ", ".join(a.name for a in arguments)
-    out = []
-    for kind, returns in (("predict", "DOUBLE"), ("explain", compiler.EXPLAIN_TYPE)):
-        out.append(
-            compiler.create_function(
-                name(kind, model_name), arguments, returns,
-                f"{name(kind, model_name, version)}({call_args})",
-                f"{describe}: the champion (v{version}). Arguments: {call_args}.",
-            )
-        )  # fmt: skip
-    return out
+    comment = f"{describe}: the champion (v{version}). Arguments: {call_args}."
+    return [
+        compiler.create_function(
+            name("predict", model_name), arguments, "DOUBLE",
+            compiler.predict_sql(forest, arguments), comment,
+        ),
+        compiler.create_function(
+            name("explain", model_name), arguments, compiler.EXPLAIN_TYPE,
+            f"{name('explain', model_name, version)}({call_args})", comment,
+        ),
+    ]  # fmt: skip
 
 
 def install(spark: SparkSession, sql: Sequence[str]) -> None:
+    """Run the statements, after registering the evaluator they call (once per metastore)."""
+    spark.sql(f"CREATE FUNCTION IF NOT EXISTS {compiler.EVALUATOR} AS '{compiler.EVALUATOR_CLASS}'")
     for statement in sql:
         spark.sql(statement)

@@ -274,8 +274,11 @@ def train(spark: SparkSession, d: Declaration) -> TrainResult:
             sql += functions.statements(
                 d.name, c.version, compiled, pipeline.arguments(c.model), describe
             )
+            if c is best:
+                sql += functions.champion_statements(
+                    d.name, c.version, compiled, pipeline.arguments(c.model), describe
+                )
         arguments = pipeline.arguments(best.model)
-        sql += functions.champion_statements(d.name, best.version, arguments, describe)
     except Exception:
         for c in candidates:
             shutil.rmtree(c.path, ignore_errors=True)
