@@ -33,7 +33,8 @@ final as (
         end as counterparty,
         country_code,
         is_foreign,
-        balance_after_czk
+        balance_after_czk,
+        loaded_at
     from transactions
 
 )

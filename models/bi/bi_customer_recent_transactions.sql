@@ -1,0 +1,130 @@
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='insert_overwrite',
+        partition_by=['customer_bucket'],
+        on_schema_change='fail',
+    )
+}}
+
+-- Each customer's latest transactions (var bi_recent_transactions, 50), newest first, for a
+-- customer page in a BI tool: a lookup by customer_id reads one bucket's rows instead of every
+-- day of fct_transactions. A run re-ranks the customers with new transactions from the rows kept
+-- for them plus the new ones. Spark overwrites a table it reads only partition by partition,
+-- hence customer_bucket (customer_id mod 8): a run rewrites the buckets its customers fall in.
+
+{%- set keep = var('bi_recent_transactions') %}
+{%- set processed_through = high_water_mark('loaded_at', default='1970-01-01 00:00:00') %}
+
+with
+
+new_transactions as (
+
+    select
+        customer_id,
+        transaction_id,
+        account_id,
+        transaction_at,
+        transaction_date,
+        amount,
+        currency_code,
+        amount_czk,
+        direction,
+        signed_amount_czk,
+        channel,
+        merchant_category,
+        counterparty,
+        country_code,
+        is_foreign,
+        balance_after_czk,
+        loaded_at
+    from {{ ref('bi_transactions') }}
+    where loaded_at > '{{ processed_through }}'
+
+),
+
+{% if is_incremental() %}
+    kept as (
+
+        select
+            kept.customer_id,
+            kept.transaction_id,
+            kept.account_id,
+            kept.transaction_at,
+            kept.transaction_date,
+            kept.amount,
+            kept.currency_code,
+            kept.amount_czk,
+            kept.direction,
+            kept.signed_amount_czk,
+            kept.channel,
+            kept.merchant_category,
+            kept.counterparty,
+            kept.country_code,
+            kept.is_foreign,
+            kept.balance_after_czk,
+            kept.loaded_at
+        from {{ this }} as kept
+        where kept.customer_bucket in (
+            select distinct pmod(new_transactions.customer_id, 8) from new_transactions
+        )
+
+    ),
+
+    candidates as (
+
+        select * from new_transactions
+        union all
+        select * from kept
+
+    ),
+{% else %}
+    candidates as (
+
+        select * from new_transactions
+
+    ),
+{% endif %}
+
+ranked as (
+
+    select
+        *,
+        row_number() over (
+            partition by customer_id
+            order by transaction_at desc, transaction_id desc
+        ) as recency_rank
+    from candidates
+
+),
+
+final as (
+
+    select
+        customer_id,
+        recency_rank,
+        transaction_id,
+        account_id,
+        transaction_at,
+        transaction_date,
+        amount,
+        currency_code,
+        amount_czk,
+        direction,
+        signed_amount_czk,
+        channel,
+        merchant_category,
+        counterparty,
+        country_code,
+        is_foreign,
+        balance_after_czk,
+        loaded_at,
+        pmod(customer_id, 8) as customer_bucket
+    from ranked
+    where recency_rank <= {{ keep }}
+
+)
+
+-- One file per bucket, sorted by customer: a lookup skips the pages of other customers.
+select * from final
+distribute by customer_bucket sort by customer_id, recency_rank
