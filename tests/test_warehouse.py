@@ -133,14 +133,25 @@ def test_incremental_build_adds_exactly_the_new_batch(spark, built):
     )
     assert off.count() == 0
 
-    # The anomaly features recomputed from the touched month on equal a full refresh's.
-    anomaly = "features.feat_transaction_anomaly"
-    incremental = spark.table(anomaly).localCheckpoint(eager=True)
-    dbt.build(full_refresh=True, select="feat_transaction_anomaly")
-    spark.catalog.refreshTable(anomaly)
-    full = spark.table(anomaly)
-    assert incremental.count() == full.count() == spark.table("marts.fct_transactions").count()
-    assert incremental.exceptAll(full).count() == 0
+    # Incremental models that merge new rows into what they kept equal a full refresh: the
+    # anomaly features (recomputed from the touched month on), each customer's latest
+    # transactions (re-ranked in the touched buckets), the merchant volume of the touched days.
+    merged = {
+        "features.feat_transaction_anomaly": None,
+        "bi.bi_customer_recent_transactions": None,
+        "bi.bi_merchant_daily_volume": None,
+    }
+    for table in merged:
+        merged[table] = spark.table(table).localCheckpoint(eager=True)
+    assert merged["features.feat_transaction_anomaly"].count() == (
+        spark.table("marts.fct_transactions").count()
+    )
+    dbt.build(full_refresh=True, select=" ".join(t.split(".")[1] for t in merged))
+    for table, incremental in merged.items():
+        spark.catalog.refreshTable(table)
+        full = spark.table(table)
+        assert incremental.count() == full.count() > 0, table
+        assert incremental.exceptAll(full).count() == 0, table
 
     # A second run with nothing new changes nothing.
     dbt.build()

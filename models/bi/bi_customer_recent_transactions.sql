@@ -7,11 +7,12 @@
     )
 }}
 
--- Each customer's latest transactions (var bi_recent_transactions, 50), newest first, for a
--- customer page in a BI tool: a lookup by customer_id reads one bucket's rows instead of every
--- day of fct_transactions. A run re-ranks the customers with new transactions from the rows kept
--- for them plus the new ones. Spark overwrites a table it reads only partition by partition,
--- hence customer_bucket (customer_id mod 8): a run rewrites the buckets its customers fall in.
+-- Each customer's latest transactions (var bi_recent_transactions, 50), newest first, with the
+-- columns a customer page in a BI tool shows (amounts in CZK): a lookup by customer_id reads one
+-- bucket's rows instead of every day of fct_transactions. A run re-ranks the customers with new
+-- transactions from the rows kept for them plus the new ones. Spark overwrites a table it reads
+-- only partition by partition, hence customer_bucket (customer_id mod 8): a run rewrites the
+-- buckets its customers fall in.
 
 {%- set keep = var('bi_recent_transactions') %}
 {%- set processed_through = high_water_mark('loaded_at', default='1970-01-01 00:00:00') %}
@@ -25,17 +26,12 @@ new_transactions as (
         transaction_id,
         account_id,
         transaction_at,
-        transaction_date,
-        amount,
-        currency_code,
         amount_czk,
         direction,
-        signed_amount_czk,
         channel,
         merchant_category,
         counterparty,
         country_code,
-        is_foreign,
         balance_after_czk,
         loaded_at
     from {{ ref('bi_transactions') }}
@@ -51,17 +47,12 @@ new_transactions as (
             kept.transaction_id,
             kept.account_id,
             kept.transaction_at,
-            kept.transaction_date,
-            kept.amount,
-            kept.currency_code,
             kept.amount_czk,
             kept.direction,
-            kept.signed_amount_czk,
             kept.channel,
             kept.merchant_category,
             kept.counterparty,
             kept.country_code,
-            kept.is_foreign,
             kept.balance_after_czk,
             kept.loaded_at
         from {{ this }} as kept
@@ -106,17 +97,12 @@ final as (
         transaction_id,
         account_id,
         transaction_at,
-        transaction_date,
-        amount,
-        currency_code,
         amount_czk,
         direction,
-        signed_amount_czk,
         channel,
         merchant_category,
         counterparty,
         country_code,
-        is_foreign,
         balance_after_czk,
         loaded_at,
         pmod(customer_id, 8) as customer_bucket

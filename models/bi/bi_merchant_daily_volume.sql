@@ -2,19 +2,19 @@
     config(
         materialized='incremental',
         incremental_strategy='insert_overwrite',
-        partition_by=['transaction_date'],
+        partition_by=['transaction_month'],
         on_schema_change='fail',
     )
 }}
 
 -- Card spending per merchant and day, for "top merchants" views in BI tools: about two thousand
--- rows a day instead of every transaction. Incremental by day: a run recomputes the days that
--- newly loaded transactions fall on.
+-- rows a day instead of every transaction. Incremental by month, like fct_daily_volume: a run
+-- recomputes the months that newly loaded transactions fall in. (Day partitions would let a
+-- "last 30 days" filter skip files, but cost a file per day to write and to read back for the
+-- high-water mark: at 10M transactions ~20 s of every build, for ~25 % on the query.)
 
 {%- set processed_through = high_water_mark('source_loaded_at', default='1970-01-01 00:00:00') %}
-{%- set new_days = new_batch_dates(
-    ref('fct_transactions'), 'transaction_date', processed_through, batch_column='loaded_at'
-) %}
+{%- set from_date = first_affected_month(ref('fct_transactions'), 'transaction_date', processed_through) %}
 
 with
 
@@ -22,26 +22,25 @@ transactions as (
 
     select * from {{ ref('bi_transactions') }}
     where counterparty like 'M-%'
-    {% if is_incremental() %}
-        and transaction_date in ('{{ new_days | join("', '") if new_days else "9999-12-31" }}')
-    {% endif %}
+        and transaction_date >= '{{ from_date }}'
 
 ),
 
 final as (
 
     select
+        transaction_date,
         counterparty as merchant,
         merchant_category,
         cast(count(*) as bigint) as transaction_count,
         cast(sum(amount_czk) as decimal(18, 2)) as amount_czk,
         max(loaded_at) as source_loaded_at,
-        transaction_date
+        trunc(transaction_date, 'MM') as transaction_month
     from transactions
     group by transaction_date, counterparty, merchant_category
 
 )
 
--- One file per day.
+-- One file per month.
 select * from final
-distribute by transaction_date
+distribute by transaction_month
