@@ -16,24 +16,17 @@
 
 {%- set keep = var('bi_recent_transactions') %}
 {%- set processed_through = high_water_mark('loaded_at', default='1970-01-01 00:00:00') %}
+{%- set columns = [
+    'customer_id', 'transaction_id', 'account_id', 'transaction_at', 'amount_czk', 'direction',
+    'channel', 'merchant_category', 'counterparty', 'country_code', 'balance_after_czk',
+    'loaded_at',
+] %}
 
 with
 
 new_transactions as (
 
-    select
-        customer_id,
-        transaction_id,
-        account_id,
-        transaction_at,
-        amount_czk,
-        direction,
-        channel,
-        merchant_category,
-        counterparty,
-        country_code,
-        balance_after_czk,
-        loaded_at
+    select {{ columns | join(', ') }}
     from {{ ref('bi_transactions') }}
     where loaded_at > '{{ processed_through }}'
 
@@ -42,21 +35,9 @@ new_transactions as (
 {% if is_incremental() %}
     kept as (
 
-        select
-            kept.customer_id,
-            kept.transaction_id,
-            kept.account_id,
-            kept.transaction_at,
-            kept.amount_czk,
-            kept.direction,
-            kept.channel,
-            kept.merchant_category,
-            kept.counterparty,
-            kept.country_code,
-            kept.balance_after_czk,
-            kept.loaded_at
-        from {{ this }} as kept
-        where kept.customer_bucket in (
+        select {{ columns | join(', ') }}
+        from {{ this }}
+        where customer_bucket in (
             select distinct pmod(new_transactions.customer_id, 8) from new_transactions
         )
 
@@ -92,19 +73,8 @@ ranked as (
 final as (
 
     select
-        customer_id,
+        {{ columns | join(', ') }},
         recency_rank,
-        transaction_id,
-        account_id,
-        transaction_at,
-        amount_czk,
-        direction,
-        channel,
-        merchant_category,
-        counterparty,
-        country_code,
-        balance_after_czk,
-        loaded_at,
         pmod(customer_id, 8) as customer_bucket
     from ranked
     where recency_rank <= {{ keep }}
