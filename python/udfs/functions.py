@@ -8,7 +8,7 @@ For a model ``m`` at version ``n``:
 
 Predict functions call ``ml.tree_ensemble``, the Hive UDF of ``jvm/``; :func:`install` registers
 it (a persistent function naming a class on the classpath: ``frontier.config`` puts the jar in
-``spark.jars`` of every application).
+``spark.jars`` and on the driver's class path of every application).
 
 Arguments come in the model's feature order, numbers as DOUBLE and categories as STRING;
 ``DESCRIBE FUNCTION ml.predict_m`` shows them.

@@ -271,14 +271,13 @@ def train(spark: SparkSession, d: Declaration) -> TrainResult:
         sql: list[str] = []
         for c in candidates:
             compiled = forest.load(pipeline.estimator_path(c.path))
-            sql += functions.statements(
-                d.name, c.version, compiled, pipeline.arguments(c.model), describe
-            )
+            c_arguments = pipeline.arguments(c.model)
+            sql += functions.statements(d.name, c.version, compiled, c_arguments, describe)
             if c is best:
+                arguments = c_arguments
                 sql += functions.champion_statements(
-                    d.name, c.version, compiled, pipeline.arguments(c.model), describe
+                    d.name, c.version, compiled, arguments, describe
                 )
-        arguments = pipeline.arguments(best.model)
     except Exception:
         for c in candidates:
             shutil.rmtree(c.path, ignore_errors=True)
