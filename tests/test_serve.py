@@ -91,6 +91,24 @@ def test_beeline_sees_masked_bi_views(server):
     assert all(re.match(r"^([A-Z]\*\*\* ?)+,", row) for row in rows), rows
 
 
+def test_dashboards_get_serving_settings_and_a_build_session_its_own(server):
+    def settings(configuration: dict[str, str] | None) -> dict[str, str]:
+        with hive.connect(
+            host=server.host, port=server.port, username="t", configuration=configuration
+        ) as conn:
+            cursor = conn.cursor()
+            cursor.execute("set")
+            return dict(cursor.fetchall())
+
+    dashboard = settings(None)
+    assert dashboard["spark.sql.shuffle.partitions"] == "1"
+    assert dashboard["spark.sql.adaptive.enabled"] == "false"
+    # What profiles/profiles.yml's server target sends: it reaches that session only.
+    build = settings({"set:hiveconf:spark.sql.adaptive.enabled": "true"})
+    assert build["spark.sql.adaptive.enabled"] == "true"
+    assert settings(None)["spark.sql.adaptive.enabled"] == "false"
+
+
 def test_dbt_builds_over_thrift(server):
     dbt.run(["build", "--target", "server", "--select", "bi"])
 

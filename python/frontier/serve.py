@@ -50,7 +50,7 @@ def status(host: str | None = None, port: int | None = None) -> Status:
 
 
 def command(host: str, port: int) -> list[str]:
-    conf = config.spark_conf()
+    conf = config.spark_conf() | config.serving_conf()
     conf["spark.app.name"] = "frontier-thriftserver"
     args = [str(spark_home() / "bin" / "spark-submit"), "--class", THRIFT_CLASS]
     for key, value in conf.items():
@@ -58,6 +58,12 @@ def command(host: str, port: int) -> list[str]:
     args += [
         "--hiveconf", f"hive.server2.thrift.bind.host={host}",
         "--hiveconf", f"hive.server2.thrift.port={port}",
+        # No authentication is configured, so impersonating the user name a client sends means
+        # nothing; and with impersonation on, every metastore call from a session whose user
+        # differs from the previous caller's closed the shared Hive client and built a new
+        # metastore connection (a HiveConf parsed from XML each time): a quarter of the CPU of
+        # small queries from eight clients. Behind Kerberos, turn it back on.
+        "--hiveconf", "hive.server2.enable.doAs=false",
         "spark-internal",
     ]  # fmt: skip
     return args
