@@ -395,6 +395,10 @@ def build_parser() -> argparse.ArgumentParser:
     b = bench_sub.add_parser("bi", help="dashboard queries from concurrent clients over Thrift")
     b.add_argument("--clients", type=int, default=8)
     b.add_argument("--seconds", type=float, default=60)
+    b.add_argument(
+        "--warmup", type=float, default=60,
+        help="seconds of the same load, unmeasured, first (a fresh server's JIT is cold)",
+    )  # fmt: skip
     b = bench_sub.add_parser("eda", help="EDA report of fct_transactions: time, driver memory")
     _dataset_args(b, seed=7)
     b = bench_sub.add_parser("scale", help="full build: local[2] vs standalone clusters")
