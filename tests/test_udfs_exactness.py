@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import pytest
 from pyspark.ml.functions import vector_to_array
 from pyspark.sql import DataFrame, SparkSession
@@ -143,3 +144,24 @@ def test_explain_contributions_add_up_to_the_prediction(spark, tmp_path):
     assert [item.feature for item in explained] == [arguments[f].name for f in expected]
     for item, f in zip(explained, expected, strict=True):
         assert math.isclose(item.contribution, per_feature[f], rel_tol=1e-4, abs_tol=1e-6)
+
+
+@pytest.mark.parametrize("case", [CASES[0], CASES[1]], ids=["random_forest", "gbt"])
+def test_contributions_of_many_rows_equal_one_row_at_a_time(spark, tmp_path, case):
+    algorithm, is_classifier, params = case
+    train = _training_frame(spark)
+    fitted = pipeline.build(NUMERIC, CATEGORICAL, "label", algorithm, is_classifier, params)
+    fitted = fitted.fit(train)
+    fitted.write().overwrite().save(str(tmp_path / "model"))
+    model = forest.load(pipeline.estimator_path(tmp_path / "model"))
+    rng = np.random.default_rng(3)
+    rows = np.column_stack([rng.uniform(0, 10, (500, 4)), rng.integers(0, 5, 500)])  # 4: unseen
+    rows[rng.random(rows.shape) < 0.05] = np.nan  # missing values, categories included
+    splits = [
+        (n.feature, n.threshold) for t in model.trees for n in t.nodes.values()
+        if not n.is_leaf and n.left_categories is None
+    ]  # fmt: skip
+    for i, (f, threshold) in enumerate(splits[:100]):
+        rows[i, f] = threshold  # exactly on a split: goes left
+    one_at_a_time = [model.contributions([None if np.isnan(v) else v for v in r]) for r in rows]
+    assert np.allclose(model.contributions_many(rows), one_at_a_time, rtol=0, atol=1e-12)

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 
+import numpy as np
 import pyarrow.parquet as pq
 
 KINDS = {
@@ -134,6 +135,69 @@ class Forest:
         for tree, leaves in zip(self.trees, self._path_contributions, strict=True):
             for f, c in enumerate(leaves[tree.leaf(row)]):
                 total[f] += c
+        return total
+
+    @cached_property
+    def _arrays(self) -> tuple[tuple[np.ndarray, ...], ...]:
+        """Per tree, its nodes as arrays indexed by node id, for :meth:`contributions_many`.
+
+        feature (-1 at a leaf), threshold, left, right child; ``left_set[node, k]`` says whether
+        category ``k`` goes left at a categorical split (an all-False row elsewhere); and each
+        leaf's scaled path contributions (zeros at inner nodes).
+        """
+        out = []
+        categories = [
+            c for t in self.trees for n in t.nodes.values() for c in n.left_categories or ()
+        ]
+        width = int(max(categories, default=0)) + 1
+        for tree, leaves in zip(self.trees, self._path_contributions, strict=True):
+            size = max(tree.nodes) + 1
+            feature = np.full(size, -1)
+            threshold = np.zeros(size)
+            left = np.zeros(size, dtype=int)
+            right = np.zeros(size, dtype=int)
+            categorical = np.zeros(size, dtype=bool)
+            left_set = np.zeros((size, width), dtype=bool)
+            contribution = np.zeros((size, self.num_features))
+            for i, node in tree.nodes.items():
+                if node.is_leaf:
+                    contribution[i] = leaves[i]
+                    continue
+                feature[i], threshold[i], left[i], right[i] = (
+                    node.feature,
+                    node.threshold,
+                    node.left,
+                    node.right,
+                )
+                if node.left_categories is not None:
+                    categorical[i] = True
+                    left_set[i, [int(c) for c in node.left_categories]] = True
+            out.append((feature, threshold, left, right, categorical, left_set, contribution))
+        return tuple(out)
+
+    def contributions_many(self, rows: np.ndarray) -> np.ndarray:
+        """:meth:`contributions` of many rows at once: rows × features in, NaN for missing.
+
+        The same walk, one tree level at a time for all rows (the stream explains every alert of
+        a micro-batch; one row at a time in Python took seconds for ten thousand).
+        """
+        rows = np.asarray(rows, dtype=float)
+        total = np.zeros((len(rows), self.num_features))
+        for tree, arrays in zip(self.trees, self._arrays, strict=True):
+            feature, threshold, left, right, categorical, left_set, contribution = arrays
+            at = np.full(len(rows), tree.root)
+            moving = np.nonzero(feature[at] >= 0)[0]
+            while len(moving):
+                node = at[moving]
+                x = rows[moving, feature[node]]
+                goes_left = x <= threshold[node]  # NaN compares False: missing goes right
+                k = np.nan_to_num(x, nan=-1.0)
+                known = categorical[node] & (k >= 0) & (k < left_set.shape[1]) & (k == np.floor(k))
+                goes_left = np.where(categorical[node], False, goes_left)
+                goes_left[known] = left_set[node[known], k[known].astype(int)]
+                at[moving] = np.where(goes_left, left[node], right[node])
+                moving = moving[feature[at[moving]] >= 0]
+            total += contribution[at]
         return total
 
     def predict(self, row: Sequence[float | None]) -> float:

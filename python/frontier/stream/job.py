@@ -370,18 +370,19 @@ def _write_alerts(
     if not rows:
         return 0
     detected_at = _now()
+    reasons = scoring.reasons(model, [row[pipeline.FEATURES] for row in rows])
     alerts = [
         (
             *(row[c] for c in columns),
             model.threshold,
             model.version,
-            scoring.reasons(model, row[pipeline.FEATURES]),
+            why,
             detected_at,
             context.stream_id,
             batch_id,
             row["event_at"].date(),
         )  # fmt: skip
-        for row in rows
+        for row, why in zip(rows, reasons, strict=True)
     ]
     sink.write(spark, ALERTS, spark.createDataFrame(alerts, ALERTS.schema).coalesce(1), tag)
     return len(alerts)

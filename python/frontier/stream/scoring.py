@@ -22,6 +22,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+import numpy as np
 from pyspark.ml import PipelineModel
 from pyspark.ml.functions import vector_to_array
 from pyspark.sql import DataFrame, SparkSession
@@ -151,8 +152,14 @@ def score(featured: DataFrame, model: Model) -> DataFrame:
     return scored.withColumn("anomaly_score", vector_to_array("probability")[1]).drop(*added)
 
 
-def reasons(model: Model, vector: Sequence[float], top: int = 3) -> str:
-    """The ``top`` features by absolute path contribution, as ``feature (+0.420); ...``."""
-    contributions = model.forest.contributions(list(vector))
-    ranked = sorted(range(len(contributions)), key=lambda f: -abs(contributions[f]))[:top]
-    return "; ".join(f"{model.arguments[f]} ({contributions[f]:+.3f})" for f in ranked)
+def reasons(model: Model, vectors: Sequence, top: int = 3) -> list[str]:
+    """Per feature vector, the ``top`` features by absolute path contribution, as
+    ``feature (+0.420); ...``."""
+    if not vectors:
+        return []
+    contributions = model.forest.contributions_many(np.array([v.toArray() for v in vectors]))
+    ranked = np.argsort(-np.abs(contributions), axis=1, kind="stable")[:, :top]
+    return [
+        "; ".join(f"{model.arguments[f]} ({row[f]:+.3f})" for f in order)
+        for row, order in zip(contributions, ranked, strict=True)
+    ]
