@@ -154,13 +154,12 @@ def test_contributions_of_many_rows_equal_one_row_at_a_time(spark, tmp_path, cas
     fitted = fitted.fit(train)
     fitted.write().overwrite().save(str(tmp_path / "model"))
     model = forest.load(pipeline.estimator_path(tmp_path / "model"))
+    nodes = [n for t in model.trees for n in t.nodes.values()]
+    assert any(n.left_categories for n in nodes)  # the categorical walk is exercised
     rng = np.random.default_rng(3)
     rows = np.column_stack([rng.uniform(0, 10, (500, 4)), rng.integers(0, 5, 500)])  # 4: unseen
     rows[rng.random(rows.shape) < 0.05] = np.nan  # missing values, categories included
-    splits = [
-        (n.feature, n.threshold) for t in model.trees for n in t.nodes.values()
-        if not n.is_leaf and n.left_categories is None
-    ]  # fmt: skip
+    splits = [(n.feature, n.threshold) for n in nodes if n.feature >= 0 and not n.left_categories]
     for i, (f, threshold) in enumerate(splits[:100]):
         rows[i, f] = threshold  # exactly on a split: goes left
     one_at_a_time = [model.contributions([None if np.isnan(v) else v for v in r]) for r in rows]
