@@ -102,7 +102,7 @@ public final class TreeEnsemble extends GenericUDF {
     final int[] roots;
     final int[] feature; // -1 at a leaf
     final double[] threshold; // split threshold, or the leaf value
-    final double[][] leftCategories; // null for a continuous split
+    final long[][] leftCategories; // bit c set: category c goes left; null for a continuous split
     final int[] right;
 
     private Model(boolean rf, boolean classifier, int features, int[] roots, List<Node> nodes) {
@@ -113,7 +113,7 @@ public final class TreeEnsemble extends GenericUDF {
       int n = nodes.size();
       feature = new int[n];
       threshold = new double[n];
-      leftCategories = new double[n][];
+      leftCategories = new long[n][];
       right = new int[n];
       for (int i = 0; i < n; i++) {
         Node node = nodes.get(i);
@@ -130,7 +130,7 @@ public final class TreeEnsemble extends GenericUDF {
         int i = root;
         while (feature[i] >= 0) {
           double v = x[feature[i]];
-          double[] left = leftCategories[i];
+          long[] left = leftCategories[i];
           boolean goesLeft = left == null ? v <= threshold[i] : contains(left, v);
           i = goesLeft ? i + 1 : right[i];
         }
@@ -142,13 +142,17 @@ public final class TreeEnsemble extends GenericUDF {
       return classifier ? 1.0 / (1.0 + StrictMath.exp(-2.0 * sum)) : sum;
     }
 
-    private static boolean contains(double[] values, double v) {
-      for (double c : values) {
-        if (c == v) {
-          return true;
-        }
+    /**
+     * Whether category {@code v} is in the set: a bit test, where a scan of the category list
+     * was a third of the risk dashboard query's CPU. NaN, negative and fractional values are in
+     * no set.
+     */
+    private static boolean contains(long[] bits, double v) {
+      if (!(v >= 0) || v >= bits.length * 64.0 || v != Math.rint(v)) {
+        return false;
       }
-      return false;
+      int c = (int) v;
+      return (bits[c >>> 6] & (1L << c)) != 0;
     }
 
     static Model parse(String text) {
@@ -182,7 +186,7 @@ public final class TreeEnsemble extends GenericUDF {
   private static final class Node {
     int feature = -1;
     double threshold;
-    double[] categories;
+    long[] categories;
     int right;
   }
 
@@ -213,6 +217,24 @@ public final class TreeEnsemble extends GenericUDF {
       return Double.parseDouble(next());
     }
 
+    /** The next k categories as a bit set; a category is an indexer position, 0 to 65535. */
+    long[] categorySet(int k) {
+      double[] categories = new double[k];
+      double max = 0;
+      for (int i = 0; i < k; i++) {
+        categories[i] = nextDouble();
+        if (!(categories[i] >= 0 && categories[i] <= 65535 && categories[i] == Math.rint(categories[i]))) {
+          throw new IllegalArgumentException("category " + categories[i] + " is not an index 0-65535");
+        }
+        max = Math.max(max, categories[i]);
+      }
+      long[] bits = new long[(int) max / 64 + 1];
+      for (double c : categories) {
+        bits[(int) c >>> 6] |= 1L << (int) c;
+      }
+      return bits;
+    }
+
     /** Appends one subtree in pre-order. */
     void subtree(List<Node> nodes, int features) {
       Node node = new Node();
@@ -228,10 +250,7 @@ public final class TreeEnsemble extends GenericUDF {
           break;
         case "K":
           node.feature = nextInt();
-          node.categories = new double[nextInt()];
-          for (int i = 0; i < node.categories.length; i++) {
-            node.categories[i] = nextDouble();
-          }
+          node.categories = categorySet(nextInt());
           break;
         default:
           throw new IllegalArgumentException("unknown node kind " + kind);
