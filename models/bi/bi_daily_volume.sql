@@ -2,6 +2,7 @@
     config(
         materialized='table',
         clustered_by=['volume_date'],
+        sorted_by=['volume_date', 'region_id', 'channel'],
         buckets=1,
     )
 }}
@@ -11,6 +12,7 @@
 -- partitions would cost a file per day to write. Rebuilt each run: about a thousand rows a day.
 -- Bucketed by day (one bucket): a query grouping by day (and channel, region) aggregates in the
 -- scan's stage, without a shuffle — ~30 % more dashboard queries a second with 8 BI clients.
+-- sorted_by keeps the day order in the file: the bucketed write does not keep the `order by`'s.
 
 with
 

@@ -222,11 +222,12 @@ public final class TreeEnsemble extends GenericUDF {
       double[] categories = new double[k];
       double max = 0;
       for (int i = 0; i < k; i++) {
-        categories[i] = nextDouble();
-        if (!(categories[i] >= 0 && categories[i] <= 65535 && categories[i] == Math.rint(categories[i]))) {
-          throw new IllegalArgumentException("category " + categories[i] + " is not an index 0-65535");
+        double c = nextDouble();
+        if (!(c >= 0 && c <= 65535 && c == Math.rint(c))) {
+          throw new IllegalArgumentException("category " + c + " is not an index 0-65535");
         }
-        max = Math.max(max, categories[i]);
+        categories[i] = c;
+        max = Math.max(max, c);
       }
       long[] bits = new long[(int) max / 64 + 1];
       for (double c : categories) {
