@@ -15,7 +15,7 @@ import subprocess
 import pytest
 from pyhive import hive
 
-from frontier import cli, config, dbt, serve
+from frontier import bench, cli, config, dbt, serve
 from frontier.spark import spark_home
 
 pytestmark = pytest.mark.skipif(
@@ -107,6 +107,27 @@ def test_dashboards_get_serving_settings_and_a_build_session_its_own(server):
     build = settings({"set:hiveconf:spark.sql.adaptive.enabled": "true"})
     assert build["spark.sql.adaptive.enabled"] == "true"
     assert settings(None)["spark.sql.adaptive.enabled"] == "false"
+
+
+def test_bench_dashboard_queries_answer_over_thrift(spark, server):
+    last = spark.sql("select max(volume_date) from marts.fct_daily_volume").first()[0]
+    customer = spark.sql(
+        "select cast(customer_id as bigint) from bi.bi_customer_recent_transactions limit 1"
+    ).first()[0]
+    predict = _predict_call(spark)
+    answers = {
+        name: _query(server, sql.format(last=last, customer_id=customer, predict=predict))
+        for name, sql in bench.BI_QUERIES.items()
+    }
+    assert all(answers.values()), {name: len(rows) for name, rows in answers.items()}
+    # The top-merchants query's partition filter (transaction_month) prunes, it does not change
+    # the answer: the same query filtered on transaction_date alone returns the same rows.
+    merchants = bench.BI_QUERIES["top_merchants_30d"].format(last=last)
+    by_date_only = "\n".join(
+        line for line in merchants.splitlines() if "transaction_month" not in line
+    )
+    assert by_date_only != merchants
+    assert answers["top_merchants_30d"] == _query(server, by_date_only)
 
 
 def test_dbt_builds_over_thrift(server):

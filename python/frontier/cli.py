@@ -396,7 +396,7 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--clients", type=int, default=8)
     b.add_argument("--seconds", type=float, default=60)
     b.add_argument(
-        "--warmup", type=float, default=60,
+        "--warmup", type=float, default=300,
         help="seconds of the same load, unmeasured, first (a fresh server's JIT is cold)",
     )  # fmt: skip
     b = bench_sub.add_parser("eda", help="EDA report of fct_transactions: time, driver memory")
