@@ -165,12 +165,10 @@ def bench_bi(clients: int, seconds: float, warmup: float = 300) -> dict:
     Runs on the bench warehouse (build it first with ``frontier bench build``) with a trained
     ``loan_default``; starts the Thrift server if none answers and stops it afterwards. The
     clients first run the same load for ``warmup`` seconds, unmeasured, so that the figures are
-    those of a server in service rather than of a JVM still compiling Spark's code: on two
-    cores the server's JIT compiler threads took about one core for the first ~6 minutes under
-    this load (``jstat -compiler``: 43 s of compile time in 40 s at 6 minutes of uptime, still
-    13-29 s per 40 s after 6-7 minutes). Side by side on the 10M warehouse, 8 clients: 648-659
-    queries in 60 s (p95 1.06-1.12 s) after 60 s of warm-up, 825-1016 (p95 0.70-0.90 s) after
-    300 s. ``--warmup 60`` measures the young server.
+    those of a server in service rather than of a JVM still compiling Spark's code: on two cores
+    a fresh server's JIT compiler takes about a core for its first minutes under this load
+    (``jstat -compiler <pid>``; the README's benchmark section has the runs side by side).
+    ``--warmup 60`` measures the young server.
     """
     import random
     import statistics
