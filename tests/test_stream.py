@@ -12,6 +12,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from pyspark.sql import functions as F
@@ -72,13 +73,15 @@ def test_each_bad_event_is_quarantined_with_a_precise_reason(spark, built):
     rows = [(line, NOW, "a.json") for line in lines.values()]
     rows.append((lines["ok"], NOW + dt.timedelta(seconds=1), "b.json"))  # a later copy of "ok"
     batch = spark.createDataFrame(rows, "value string, landed_at timestamp, source_file string")
-    stored = spark.createDataFrame([("stored", 7)], "transaction_id string, stream_batch_id bigint")
+    seen = events.SeenIds()  # what the stream stored before: "stored", in batch 7
+    seen.add([NOW.date()], ["stored"], [7])
     accounts = spark.table("marts.dim_accounts").select("account_id")
 
-    checked = events.mark_duplicates(
-        events.validate(events.parse(batch), accounts, {"CZK": 1.0, "EUR": 25.0}, NOW, LATENESS),
-        stored,
-    ).collect()
+    validated = events.validate(
+        events.parse(batch), accounts, {"CZK": 1.0, "EUR": 25.0}, NOW, LATENESS
+    ).select(*job.CHECKED)
+    marked = events.mark_duplicates(validated.toArrow(), seen)
+    checked = [SimpleNamespace(**row) for row in marked.to_pylist()]
 
     assert len(checked) == len(rows)  # nothing is dropped
     by_line: dict[str, list] = {}

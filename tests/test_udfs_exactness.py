@@ -108,7 +108,13 @@ def test_sql_function_equals_mllib(spark, tmp_path, algorithm, is_classifier, pa
     assert stats.nulls == 0
     assert stats.max_diff <= 1e-9, stats
 
-    # The plain-Python reference scorer agrees too, NULL and NaN rows included.
+    # The vectorised scorer the stream uses agrees on every row, NULL, NaN and unseen included.
+    every = joined.join(scoring, "id").toPandas()
+    many = model.predict_many(pipeline.vectors(arguments, every))
+    assert len(many) == stats.n
+    assert np.abs(many - every["expected"].to_numpy()).max() <= 1e-9
+
+    # So does the plain-Python reference scorer, one row at a time.
     index = {a.name: a for a in arguments}
     sample = joined.join(scoring, "id").where("id >= 20000 or id % 500 = 0").collect()
     for row in sample:

@@ -10,8 +10,11 @@ vector order and the SQL function's argument order.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
+import numpy as np
+import pandas as pd
 from pyspark.ml import Pipeline, PipelineModel
 from pyspark.ml.classification import GBTClassifier, RandomForestClassifier
 from pyspark.ml.feature import SQLTransformer, StringIndexer, StringIndexerModel, VectorAssembler
@@ -101,6 +104,25 @@ def arguments(model: PipelineModel) -> list[Argument]:
         source = source_column(column)
         out.append(Argument(source, labels.get(source)))
     return out
+
+
+def vectors(arguments: Sequence[Argument], frame: pd.DataFrame) -> np.ndarray:
+    """The feature vectors the fitted pipeline builds, for rows held in pandas (rows × arguments).
+
+    Numbers as doubles with NaN where missing (the tree walk sends NaN right, as the pipeline's
+    ``MISSING`` goes right); categories as their indexer's index, unseen values and missing
+    ones the extra index ``len(labels)``. For scoring on the driver with ``udfs.forest``.
+    """
+    columns = []
+    for argument in arguments:
+        values = frame[argument.name]
+        if argument.labels is None:
+            columns.append(pd.to_numeric(values).to_numpy(dtype=float, na_value=np.nan))
+        else:
+            index = {label: float(i) for i, label in enumerate(argument.labels)}
+            coded = values.map(index).astype(float).fillna(float(len(argument.labels)))
+            columns.append(coded.to_numpy())
+    return np.column_stack(columns) if columns else np.empty((len(frame), 0))
 
 
 def estimator_path(saved_pipeline: str | Path) -> Path:

@@ -8,18 +8,22 @@ An event is one JSON object per line::
 
 ``merchant_category``, ``counterparty`` and ``balance_after`` may be absent; every other field is
 required. Every field is read as text first, so a wrong type is a precise rejection reason
-rather than a silent null. Each function here is ``DataFrame -> DataFrame`` and runs on a
-ten-row frame in the tests.
+rather than a silent null. Parsing and validation are ``DataFrame -> DataFrame`` functions run
+by Spark; the duplicate check needs the ids stored before, which the stream keeps on the driver
+(``SeenIds``), so it runs there, on the batch's rows as Arrow. Both run on a ten-row batch in
+the tests.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 
+import pandas as pd
+import pyarrow as pa
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 from pyspark.sql.types import StringType, StructField, StructType
-from pyspark.sql.window import Window
 
 from frontier.generator import transactions as generated
 
@@ -179,39 +183,64 @@ def validate(
     )
 
 
-def mark_duplicates(checked: DataFrame, stored: DataFrame) -> DataFrame:
-    """Reject a valid event whose id is already stored, or repeats an earlier event of the batch.
+class SeenIds:
+    """The valid transaction ids already stored in the watermark window, with the batch that
+    stored each: the duplicate check's state, held on the driver between micro-batches.
 
-    ``stored`` has ``transaction_id`` and ``stream_batch_id`` of the events already ingested in
-    the watermark window. Within a batch the first landed copy wins.
+    Kept per event day, so a day the watermark closes is dropped whole. Its memory grows with the
+    events of the window (about 100 bytes per id, in a Python dict).
     """
-    seen = stored.select(
-        F.col("transaction_id").alias("_seen_id"), F.col("stream_batch_id").alias("_seen_batch")
-    ).dropDuplicates(["_seen_id"])
-    valid = F.col("rejection_reason").isNull()
-    first = Window.partitionBy(F.col("transaction_id"), valid).orderBy(
-        "landed_at", "event_at", "value"
-    )
-    occurrence = F.when(valid, F.row_number().over(first))
-    marked = (
-        checked.withColumn("_occurrence", occurrence)
-        .join(seen, F.col("transaction_id") == F.col("_seen_id"), "left")
-        .withColumn(
-            "rejection_reason",
-            F.when(
-                valid & F.col("_seen_id").isNotNull(),
-                F.concat(
-                    F.lit("duplicate transaction_id: already ingested in batch "),
-                    F.col("_seen_batch").cast("string"),
-                ),
-            )
-            .when(
-                valid & (F.col("_occurrence") > 1), F.lit("duplicate transaction_id in the batch")
-            )
-            .otherwise(F.col("rejection_reason")),
-        )
-    )
-    return marked.drop("_occurrence", "_seen_id", "_seen_batch")
+
+    def __init__(self) -> None:
+        self._days: dict[dt.date, dict[str, int]] = {}
+
+    def __len__(self) -> int:
+        return sum(len(ids) for ids in self._days.values())
+
+    def add(self, days: Sequence[dt.date], ids: Sequence[str], batch_ids: Sequence[int]) -> None:
+        for day, transaction_id, batch_id in zip(days, ids, batch_ids, strict=True):
+            self._days.setdefault(day, {})[transaction_id] = batch_id
+
+    def keep(self, days: Sequence[dt.date]) -> None:
+        """Forget every day but these (the days the watermark leaves open)."""
+        self._days = {day: ids for day, ids in self._days.items() if day in set(days)}
+
+    def batch_of(self, ids: Sequence[str]) -> list[int | None]:
+        """For each id, the batch that stored it, or None."""
+        days = list(self._days.values())
+        found = []
+        for transaction_id in ids:
+            batch = None
+            for stored in days:
+                batch = stored.get(transaction_id)
+                if batch is not None:
+                    break
+            found.append(batch)
+        return found
+
+
+def mark_duplicates(checked: pa.Table, seen: SeenIds) -> pa.Table:
+    """``checked`` with its ``rejection_reason`` after the duplicate check.
+
+    A valid event is rejected when its id is already stored (``seen``), or repeats an earlier
+    valid event of the batch: the first landed copy wins (by ``landed_at``, ``event_at``, then
+    the raw text). Runs on the driver: the batch's rows are there already (job.py).
+    """
+    frame = checked.select(
+        ["transaction_id", "landed_at", "event_at", "value", "rejection_reason"]
+    ).to_pandas()
+    reason = frame["rejection_reason"].astype(object)
+    valid = frame[reason.isna()].sort_values(["landed_at", "event_at", "value"], kind="stable")
+    repeat = valid["transaction_id"].duplicated(keep="first")
+    reason.loc[repeat[repeat].index] = "duplicate transaction_id in the batch"
+    stored_in = pd.Series(seen.batch_of(valid["transaction_id"].tolist()), index=valid.index)
+    stored_in = stored_in.dropna()
+    reason.loc[stored_in.index] = [
+        f"duplicate transaction_id: already ingested in batch {int(batch)}" for batch in stored_in
+    ]
+    marked = pa.array(reason.where(reason.notna(), None).tolist(), pa.string())
+    at = checked.schema.get_field_index("rejection_reason")
+    return checked.set_column(at, "rejection_reason", marked)
 
 
 def _describe(delta: dt.timedelta) -> str:

@@ -2,24 +2,34 @@
 
 Per micro-batch (``process_batch``):
 
-1. parse and validate every event (``events``), rejecting duplicates of ids already stored;
+1. one Spark job parses and validates every event (``events``) and hands the batch to the
+   driver as Arrow; there, valid events whose id is already stored (or repeated in the batch)
+   are rejected as duplicates;
 2. valid events -> ``raw.transactions_stream`` (partitioned by ``event_date``), rejects ->
    ``raw.transactions_quarantine`` with the raw text and the reason;
-3. score valid events with the ``txn_anomaly`` champion (``scoring``); those at or above its
-   threshold -> ``marts.transaction_alerts`` with the score and top reasons;
+3. valid events are scored with the ``txn_anomaly`` champion (``scoring``); those at or above
+   its threshold -> ``marts.transaction_alerts`` with the score and top reasons;
 4. per-minute counts and amounts by channel and region -> ``marts.live_volume_minute``; a minute
    that spans batches has one row per batch, so readers sum by minute;
 5. one row in ``raw.transactions_stream_batches``, written last: the batch is committed. dbt reads
    only committed batches.
 
+Why the driver: every Spark job costs planning and scheduling (about a second per batch for the
+six jobs this took when each step was a DataFrame), which missed the latency target; a batch is
+at most ``FRONTIER_STREAM_MAX_FILES`` files, a few hundred thousand events, which numpy and
+pyarrow handle in a fraction of that. Reading and validating, the part that grows with the
+input, stays in Spark (on a cluster, the executors).
+
 **Exactly once.** The source's offsets are checkpointed, so after a crash Spark replays the
 unfinished batch with the same id and the same files. Every write is keyed by the batch
-(``sink``): the replay first deletes what the crashed attempt wrote, then writes again.
+(``sink``): the replay first deletes what the crashed attempt wrote, then writes again. The
+driver's state (ids seen, recent events) is rebuilt from the stored events by the first batch
+after a start, once that batch has deleted what its crashed attempt wrote.
 
 **Late events and the watermark.** An event more than ``FRONTIER_STREAM_LATENESS_HOURS`` (24)
 older than its batch's processing time is quarantined as late; so is one stamped more than five
-minutes in the future. Duplicate ids are looked for among the events stored for the same event
-days, which the lateness bound keeps to at most two partitions.
+minutes in the future. Duplicate ids are looked for among the events stored for the event days
+the lateness bound leaves open (at most two), which the driver keeps (``events.SeenIds``).
 
 **Sources.** ``FRONTIER_STREAM_SOURCE=files`` (default) reads the landing folder; ``kafka`` reads
 ``FRONTIER_KAFKA_TOPIC`` from ``FRONTIER_KAFKA_SERVERS`` once the ``spark-sql-kafka-0-10``
@@ -36,13 +46,17 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
 
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from frontier import config, generator
-from frontier.ml import pipeline
 from frontier.stream import events, scoring, sink
 
 TRANSACTIONS = sink.Table(
@@ -180,22 +194,23 @@ class _Clock:
 
 @dataclass
 class Context:
-    """What every batch reads: reference data loaded once, and the recent-events state."""
+    """What every batch reads: reference data loaded once, and the state kept between batches
+    (loaded from the stored events by the first batch, after it discarded a crashed attempt)."""
 
     stream_id: str
-    accounts: DataFrame  # account_id, region_id
-    profiles: DataFrame
+    accounts: DataFrame  # account_id, region_id: the known accounts, for validation in Spark
+    known: scoring.Accounts  # the same accounts on the driver, with their profiles
     model: scoring.Model | None
     fx_rates: dict[str, float]
     lateness: dt.timedelta
-    recent: DataFrame | None = None
+    seen: events.SeenIds | None = None
+    recent: scoring.Recent | None = None
 
 
 def load_context(spark: SparkSession, settings: config.Stream) -> Context:
     if not spark.catalog.tableExists("marts.dim_accounts"):
         raise RuntimeError("the warehouse has no marts.dim_accounts: run `frontier build` first")
     accounts = spark.table("marts.dim_accounts").select("account_id", "region_id").cache()
-    profiles = scoring.profiles(spark).localCheckpoint()  # now, not in the first batch
     model = scoring.champion(spark)
     if model is None:
         _log(f"no {scoring.MODEL} champion: events are stored but not scored "
@@ -203,189 +218,236 @@ def load_context(spark: SparkSession, settings: config.Stream) -> Context:
     return Context(
         stream_id=stream_id(),
         accounts=accounts,
-        profiles=profiles,
+        known=scoring.accounts(spark),
         model=model,
         fx_rates=generator.fx_rates(),
         lateness=dt.timedelta(hours=settings.lateness_hours),
     )
 
 
-def _recent_state(spark: SparkSession, context: Context, now_seconds: int) -> DataFrame:
-    """The recent-events state, rebuilt from the stored events after a (re)start."""
-    if context.recent is None:
-        since = dt.datetime.fromtimestamp(now_seconds - scoring.BURST_SECONDS, dt.UTC)
-        stored = spark.table(TRANSACTIONS.name).where(
-            (F.col("event_date") >= F.lit(since.date())) & (F.col("event_at") >= F.lit(since))
-        )
-        context.recent = scoring.recent_from(stored, now_seconds).localCheckpoint()
-    return context.recent
-
-
-def _stamp(context: Context, batch_id: int, ingested_at: dt.datetime) -> list:
-    return [
-        F.lit(ingested_at).cast("timestamp").alias("ingested_at"),
-        F.lit(context.stream_id).alias("stream_id"),
-        F.lit(batch_id).cast("bigint").alias("stream_batch_id"),
-    ]
+def _load_state(spark: SparkSession, context: Context, window: list[dt.date], now: int) -> None:
+    """The ids stored in the watermark window and the last ten minutes' events, from the table."""
+    spark.catalog.refreshTable(TRANSACTIONS.name)
+    stored = (
+        spark.table(TRANSACTIONS.name)
+        .where(F.col("event_date").isin(window))
+        .select("transaction_id", "stream_batch_id", "event_date", "account_id", "event_at")
+        .toArrow()
+    )
+    context.seen = events.SeenIds()
+    context.seen.add(
+        stored["event_date"].to_pylist(),
+        stored["transaction_id"].to_pylist(),
+        stored["stream_batch_id"].to_pylist(),
+    )
+    codes = context.known.code(stored["account_id"].to_numpy())
+    context.recent = scoring.Recent.of(codes, scoring.event_seconds(stored["event_at"]), now)
 
 
 def _days(lo: dt.date, hi: dt.date) -> list[dt.date]:
     return [lo + dt.timedelta(days=i) for i in range((hi - lo).days + 1)]
 
 
+def _constant(value: object, type_: pa.DataType, n: int) -> pa.Array:
+    return pa.array([value] * n, type_) if n else pa.array([], type_)
+
+
+def _stamp(context: Context, batch_id: int, ingested_at: dt.datetime, n: int) -> dict:
+    """The columns that say which ingestion stored a row."""
+    return {
+        "ingested_at": _constant(ingested_at.replace(tzinfo=dt.UTC), _UTC, n),
+        "stream_id": _constant(context.stream_id, pa.string(), n),
+        "stream_batch_id": _constant(batch_id, pa.int64(), n),
+    }
+
+
+# What the Spark side of a batch hands to the driver: the raw line and the validated fields.
+CHECKED = ("value", "landed_at", "source_file", *events.VALIDATED_COLUMNS, "rejection_reason")
+_UTC = pa.timestamp("us", tz="UTC")
+
+
 def process_batch(spark: SparkSession, context: Context, batch: DataFrame, batch_id: int) -> dict:
+    """One micro-batch: a single Spark job parses and validates the events and brings them to
+    the driver as Arrow; the duplicate check, the features, the scores, the aggregates and the
+    writes (pyarrow, sink.py) run there, on at most ``max_files_per_trigger`` files of events."""
     tag = f"{context.stream_id}-b{batch_id:010d}"
     ingested_at = _now()
+    now_seconds = int(ingested_at.replace(tzinfo=dt.UTC).timestamp())
     clock = _Clock()
     for table in TABLES:
         sink.discard(spark, table, tag)  # what a crashed attempt of this batch left
-        spark.catalog.refreshTable(table.name)  # see the files earlier batches added
-    stamp = _stamp(context, batch_id, ingested_at)
-
-    # Valid events can only fall on the days the watermark leaves open: look for duplicates there.
+    # Valid events can only fall on the days the watermark leaves open.
     window = _days(
         (ingested_at - context.lateness).date(), (ingested_at + events.FUTURE_TOLERANCE).date()
     )
-    stored = spark.table(TRANSACTIONS.name).where(F.col("event_date").isin(window))
-    checked = events.mark_duplicates(
-        events.validate(
-            events.parse(batch),
-            context.accounts,
-            context.fx_rates,
-            ingested_at,
-            context.lateness,
-        ),
-        stored,
+    if context.seen is None:
+        _load_state(spark, context, window, now_seconds)
+    checked = events.validate(
+        events.parse(batch), context.accounts, context.fx_rates, ingested_at, context.lateness
     )
-    # Only what the writes need is materialised (the text of each field is not).
-    checked = checked.select(
-        "value", "landed_at", "source_file", *events.VALIDATED_COLUMNS, "rejection_reason"
-    ).localCheckpoint()
-    valid = checked.where("rejection_reason is null")
+    rows = checked.select(*CHECKED).toArrow()  # the batch's one Spark job
     clock.lap("validate")
 
-    now_seconds = int(ingested_at.replace(tzinfo=dt.UTC).timestamp())
+    rows = events.mark_duplicates(rows, context.seen)
+    is_valid = pc.is_null(rows["rejection_reason"])
+    valid = rows.filter(is_valid)
+    rejected = rows.filter(pc.invert(is_valid))
+    clock.lap("deduplicate")
+
     model = context.model
+    n_valid = valid.num_rows
     if model is not None:
-        recent = _recent_state(spark, context, now_seconds)
-        scored = scoring.score(scoring.features(valid, recent, context.profiles), model).select(
-            *events.VALIDATED_COLUMNS, "source_file", "landed_at", "anomaly_score",
-            pipeline.FEATURES,
-        )  # fmt: skip
+        featured, recent = scoring.features(valid, context.recent, context.known)
+        scores, vectors = scoring.score(featured, model)
+        anomaly_score = pa.array(scores, pa.float64())
     else:
-        scored = valid.withColumn("anomaly_score", F.lit(None).cast("double"))
-    scored = scored.localCheckpoint()
+        recent = context.recent.with_batch(
+            context.known.code(valid["account_id"].to_numpy()),
+            scoring.event_seconds(valid["event_at"]),
+        )
+        anomaly_score = pa.nulls(n_valid, pa.float64())
     clock.lap("score")
 
     sink.write(
         spark,
         TRANSACTIONS,
-        scored.select(
-            *events.VALIDATED_COLUMNS,
-            "anomaly_score",
-            "source_file",
-            "landed_at",
-            *stamp,
-            F.to_date("event_at").alias("event_date"),
-        ),  # fmt: skip
+        pa.table({
+            **{c: valid[c] for c in events.VALIDATED_COLUMNS},
+            "anomaly_score": anomaly_score,
+            "source_file": valid["source_file"],
+            "landed_at": valid["landed_at"],
+            **_stamp(context, batch_id, ingested_at, n_valid),
+            "event_date": valid["event_at"].cast(pa.date32()),
+        }),
         tag,
-    )
+    )  # fmt: skip
     clock.lap("store")
+    n_rejected = rejected.num_rows
     sink.write(
         spark,
         QUARANTINE,
-        checked.where("rejection_reason is not null").select(
-            F.col("value").alias("raw_event"),
-            "rejection_reason",
-            "transaction_id",
-            "source_file",
-            "landed_at",
-            *stamp,
-            F.lit(ingested_at.date()).alias("ingest_date"),
-        ),  # fmt: skip
+        pa.table({
+            "raw_event": rejected["value"],
+            "rejection_reason": rejected["rejection_reason"],
+            "transaction_id": rejected["transaction_id"],
+            "source_file": rejected["source_file"],
+            "landed_at": rejected["landed_at"],
+            **_stamp(context, batch_id, ingested_at, n_rejected),
+            "ingest_date": _constant(ingested_at.date(), pa.date32(), n_rejected),
+        }),
         tag,
-    )
+    )  # fmt: skip
     clock.lap("quarantine")
 
     n_alerts = 0
     if model is not None:
-        n_alerts = _write_alerts(spark, context, scored, batch_id, tag)
-        context.recent = scoring.next_recent(recent, valid, now_seconds).localCheckpoint()
-        recent.unpersist()
+        flagged = scores >= model.threshold
+        n_alerts = _write_alerts(spark, context, valid.filter(flagged), scores[flagged],
+                                 vectors[flagged], batch_id, tag)  # fmt: skip
     clock.lap("alerts")
 
-    minute = F.date_trunc("minute", "event_at")
-    live = (
-        valid.join(F.broadcast(context.accounts), "account_id", "left")
-        .groupBy(minute.alias("minute_at"), "channel", "region_id")
-        .agg(
-            F.count("*").alias("transaction_count"),
-            F.sum("amount_czk").cast("decimal(18,2)").alias("amount_czk"),
-        )
-        .select("*", *stamp[1:], F.to_date("minute_at").alias("minute_date"))
-    )
-    sink.write(spark, LIVE_VOLUME, live, tag)
+    sink.write(spark, LIVE_VOLUME, _live_volume(context, valid, batch_id), tag)
     clock.lap("live")
 
-    totals = checked.agg(
-        F.count("*").alias("events"),
-        F.count(F.when(F.col("rejection_reason").isNull(), 1)).alias("valid"),
-        F.min("landed_at").alias("first_landed_at"),
-        F.max("landed_at").alias("last_landed_at"),
-    ).first()
+    landed = pc.min_max(rows["landed_at"])
     record = {
         "stream_id": context.stream_id,
         "stream_batch_id": batch_id,
         "ingested_at": ingested_at,
         "committed_at": _now(),
-        "events": totals["events"],
-        "valid": totals["valid"],
-        "quarantined": totals["events"] - totals["valid"],
+        "events": rows.num_rows,
+        "valid": n_valid,
+        "quarantined": n_rejected,
         "alerts": n_alerts,
-        "first_landed_at": totals["first_landed_at"],
-        "last_landed_at": totals["last_landed_at"],
+        "first_landed_at": _naive(landed["min"].as_py()),
+        "last_landed_at": _naive(landed["max"].as_py()),
     }
     sink.write_record(spark, BATCHES, record, tag)  # the commit: dbt reads committed batches only
     clock.lap("commit")
+
+    # The batch is stored: its events now count as seen and as recent.
+    context.seen.add(
+        valid["event_at"].cast(pa.date32()).to_pylist(),
+        valid["transaction_id"].to_pylist(),
+        [batch_id] * n_valid,
+    )
+    context.seen.keep(window)
+    context.recent = recent.since(now_seconds)
     record["step_seconds"] = clock.laps
-    scored.unpersist()
-    checked.unpersist()
     return record
 
 
+def _naive(value: dt.datetime | None) -> dt.datetime | None:
+    return value.astimezone(dt.UTC).replace(tzinfo=None) if value is not None else None
+
+
 def _write_alerts(
-    spark: SparkSession, context: Context, scored: DataFrame, batch_id: int, tag: str
+    spark: SparkSession,
+    context: Context,
+    flagged: pa.Table,
+    scores: np.ndarray,
+    vectors: np.ndarray,
+    batch_id: int,
+    tag: str,
 ) -> int:
-    """Alerts with their reasons (computed on the driver: they are few); returns how many."""
+    """Alerts with their reasons; returns how many."""
     model = context.model
+    n = flagged.num_rows
+    if n == 0:
+        return 0
+    detected_at = _now().replace(tzinfo=dt.UTC)
     columns = (
         "transaction_id", "account_id", "event_at", "amount_czk", "channel",
-        "merchant_category", "country_code", "anomaly_score",
+        "merchant_category", "country_code",
     )  # fmt: skip
-    rows = (
-        scored.where(F.col("anomaly_score") >= model.threshold)
-        .select(*columns, pipeline.FEATURES)
-        .collect()
+    sink.write(
+        spark,
+        ALERTS,
+        pa.table({
+            **{c: flagged[c] for c in columns},
+            "anomaly_score": pa.array(scores, pa.float64()),
+            "threshold": _constant(model.threshold, pa.float64(), n),
+            "model_version": _constant(model.version, pa.int32(), n),
+            "reasons": pa.array(scoring.reasons(model, vectors), pa.string()),
+            "detected_at": _constant(detected_at, _UTC, n),
+            "stream_id": _constant(context.stream_id, pa.string(), n),
+            "stream_batch_id": _constant(batch_id, pa.int64(), n),
+            "alert_date": flagged["event_at"].cast(pa.date32()),
+        }),
+        tag,
+    )  # fmt: skip
+    return n
+
+
+def _live_volume(context: Context, valid: pa.Table, batch_id: int) -> pa.Table:
+    """Counts and amounts per minute, channel and region of the batch's valid events."""
+    codes = context.known.code(valid["account_id"].to_numpy())
+    frame = pd.DataFrame({
+        "minute_at": pc.floor_temporal(valid["event_at"], unit="minute").to_pandas(),
+        "channel": valid["channel"].to_pandas(),
+        "region_id": pd.array(context.known.region_id[codes], dtype="Int64"),
+        # cents are exact: amounts are rounded to 2 decimals and at most 10^8 CZK
+        "cents": np.rint(valid["amount_czk"].cast(pa.float64()).to_numpy() * 100).astype(np.int64),
+    })  # fmt: skip
+    grouped = (
+        frame.groupby(["minute_at", "channel", "region_id"], dropna=False)["cents"]
+        .agg(["count", "sum"])
+        .reset_index()
     )
-    if not rows:
-        return 0
-    detected_at = _now()
-    reasons = scoring.reasons(model, [row[pipeline.FEATURES] for row in rows])
-    alerts = [
-        (
-            *(row[c] for c in columns),
-            model.threshold,
-            model.version,
-            why,
-            detected_at,
-            context.stream_id,
-            batch_id,
-            row["event_at"].date(),
-        )  # fmt: skip
-        for row, why in zip(rows, reasons, strict=True)
-    ]
-    sink.write(spark, ALERTS, spark.createDataFrame(alerts, ALERTS.schema).coalesce(1), tag)
-    return len(alerts)
+    n = len(grouped)
+    minute_at = pa.array(grouped["minute_at"], _UTC)
+    return pa.table({
+        "minute_at": minute_at,
+        "channel": pa.array(grouped["channel"], pa.string()),
+        "region_id": pa.array(grouped["region_id"], pa.int32()),
+        "transaction_count": pa.array(grouped["count"], pa.int64()),
+        "amount_czk": pa.array(
+            [Decimal(int(c)).scaleb(-2) for c in grouped["sum"]], pa.decimal128(18, 2)
+        ),
+        "stream_id": _constant(context.stream_id, pa.string(), n),
+        "stream_batch_id": _constant(batch_id, pa.int64(), n),
+        "minute_date": minute_at.cast(pa.date32()),
+    })  # fmt: skip
 
 
 def run(

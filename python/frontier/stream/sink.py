@@ -3,13 +3,14 @@
 Structured Streaming replays a micro-batch after a crash with the same batch id and the same
 input. Each batch's files are therefore named after it (``<tag>-<n>.parquet``, tag = stream id +
 batch id): writing a batch first deletes any file an earlier attempt of the same batch left, then
-writes to a hidden staging folder and renames the files into the table's partition folders. A
-replayed batch replaces its own files instead of adding a second copy. Writers do not refresh
-the session's view of the table (a refresh drops every cached plan that reads it): the stream
-refreshes its tables once at the start of each batch. Partition folders are
-discovered by listing (``spark.sql.hive.manageFilesourcePartitions=false``, config.py), so a new
-day needs no metastore call. The moves go through Hadoop's FileSystem API, so the same code runs
-on a local disk, HDFS or an object store.
+adds its files, each copied under a hidden name (Spark skips names starting with ``.``) and
+renamed into its partition folder. A replayed batch replaces its own files instead of adding a
+second copy. A batch's rows arrive as an Arrow table (the stream holds them on the driver; see
+job.py) and are written with pyarrow, without a Spark job. Partition folders are discovered by
+listing (``spark.sql.hive.manageFilesourcePartitions=false``, config.py), so a new day needs no
+metastore call, and readers see new files on their next listing (a session that cached the
+table's file list refreshes it). The copies and renames go through Hadoop's FileSystem API, so
+the same code runs on a local disk, HDFS or an object store.
 """
 
 from __future__ import annotations
@@ -17,9 +18,13 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
+import tempfile
 from dataclasses import dataclass
 
-from pyspark.sql import DataFrame, SparkSession
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+from pyspark.sql import SparkSession
 
 from frontier import config
 
@@ -36,14 +41,44 @@ class Table:
         return " ".join(self.columns.split())
 
     @property
+    def typed_columns(self) -> list[tuple[str, str]]:
+        """(name, type) pairs; the split skips the comma inside ``decimal(18,2)``."""
+        parts = re.split(r",(?![^()]*\))", self.schema)
+        return [(name, kind.strip().lower()) for name, kind in (p.split(None, 1) for p in parts)]
+
+    @property
     def column_names(self) -> list[str]:
-        # split on the commas between columns, not those inside decimal(18,2)
-        return [part.split()[0] for part in re.split(r",(?![^()]*\))", self.schema)]
+        return [name for name, _ in self.typed_columns]
+
+    @property
+    def arrow_schema(self) -> pa.Schema:
+        """The columns as Arrow types, as Spark reads them back from parquet."""
+        return pa.schema([pa.field(name, _arrow_type(kind)) for name, kind in self.typed_columns])
 
     @property
     def location(self) -> str:
         database, table = self.name.split(".")
         return str(config.paths().hive_warehouse / f"{database}.db" / table)
+
+
+_ARROW_TYPES = {
+    "string": pa.string(),
+    "bigint": pa.int64(),
+    "int": pa.int32(),
+    "double": pa.float64(),
+    "date": pa.date32(),
+    "timestamp": pa.timestamp("us", tz="UTC"),  # parquet "adjusted to UTC": Spark's timestamp
+}
+
+
+def _arrow_type(kind: str) -> pa.DataType:
+    decimal = re.fullmatch(r"decimal\((\d+),\s*(\d+)\)", kind)
+    if decimal:
+        return pa.decimal128(int(decimal[1]), int(decimal[2]))
+    try:
+        return _ARROW_TYPES[kind]
+    except KeyError:
+        raise ValueError(f"no Arrow type for the column type {kind!r}") from None
 
 
 def ensure(spark: SparkSession, table: Table) -> None:
@@ -73,27 +108,35 @@ def discard(spark: SparkSession, table: Table, tag: str) -> int:
     return len(found)
 
 
-def write(spark: SparkSession, table: Table, df: DataFrame, tag: str) -> None:
-    """Add batch ``tag``'s rows to ``table``; call ``discard`` first when the batch may replay."""
+def write(spark: SparkSession, table: Table, rows: pa.Table, tag: str) -> int:
+    """Add batch ``tag``'s rows to ``table``; returns the files written.
+
+    Call ``discard`` first when the batch may replay. The rows are cast to the table's schema
+    (a missing column or a value that does not fit fails here, before any file lands).
+    """
+    rows = rows.select(table.column_names).cast(table.arrow_schema)
+    if rows.num_rows == 0:
+        return 0
     fs, Path = _fs(spark, table.location)
-    staging = f"{table.location}/_staging/{tag}"
-    writer = df.select(*table.column_names).write.mode("overwrite")  # fails on a missing column
     if table.partition:
-        writer = writer.partitionBy(table.partition)
-    writer.parquet(staging)
-    files = fs.listFiles(Path(staging), True)
-    n = 0
-    while files.hasNext():
-        source = files.next().getPath()
-        if not source.getName().endswith(".parquet"):
-            continue  # _SUCCESS and checksum files
-        folder = source.getParent()
-        relative = folder.getName() if table.partition else None
-        target_dir = Path(f"{table.location}/{relative}") if relative else Path(table.location)
-        fs.mkdirs(target_dir)
-        fs.rename(source, Path(target_dir, f"{tag}-{n:05d}.parquet"))
-        n += 1
-    fs.delete(Path(staging), True)
+        values = pc.unique(rows[table.partition]).to_pylist()
+        parts = [
+            (f"{table.partition}={value}", rows.filter(pc.equal(rows[table.partition], value)))
+            for value in sorted(values)
+        ]
+        parts = [(folder, part.drop_columns([table.partition])) for folder, part in parts]
+    else:
+        parts = [("", rows)]
+    with tempfile.TemporaryDirectory(prefix="frontier-sink-") as local:
+        for n, (folder, part) in enumerate(parts):
+            name = f"{tag}-{n:05d}.parquet"
+            pq.write_table(part, f"{local}/{name}")
+            target = Path(f"{table.location}/{folder}") if folder else Path(table.location)
+            fs.mkdirs(target)
+            hidden = Path(target, f".{name}")
+            fs.copyFromLocalFile(True, True, Path(f"{local}/{name}"), hidden)
+            fs.rename(hidden, Path(target, name))
+    return len(parts)
 
 
 def write_record(spark: SparkSession, table: Table, record: dict, tag: str) -> None:
