@@ -14,6 +14,7 @@ import time
 from pathlib import Path
 from types import SimpleNamespace
 
+import numpy as np
 import pytest
 from pyspark.sql import functions as F
 
@@ -75,13 +76,13 @@ def test_each_bad_event_is_quarantined_with_a_precise_reason(spark, built):
     batch = spark.createDataFrame(rows, "value string, landed_at timestamp, source_file string")
     seen = events.SeenIds()  # what the stream stored before: "stored", in batch 7
     seen.add([NOW.date()], ["stored"], [7])
-    accounts = spark.table("marts.dim_accounts").select("account_id")
+    accounts = spark.table("marts.dim_accounts").select("account_id").toArrow()
+    known = np.sort(accounts["account_id"].to_numpy())
 
-    validated = events.validate(
-        events.parse(batch), accounts, {"CZK": 1.0, "EUR": 25.0}, NOW, LATENESS
-    ).select(*job.CHECKED)
-    marked = events.mark_duplicates(validated.toArrow(), seen)
-    checked = [SimpleNamespace(**row) for row in marked.to_pylist()]
+    validated = events.validate(events.parse(batch), {"CZK": 1.0, "EUR": 25.0})
+    rows = validated.select(*job.CHECKED).toArrow()
+    checked = events.check(rows, known, NOW, LATENESS, seen).to_pylist()
+    checked = [SimpleNamespace(**row) for row in checked]
 
     assert len(checked) == len(rows)  # nothing is dropped
     by_line: dict[str, list] = {}
@@ -249,3 +250,46 @@ def test_replay_re_emits_a_day_of_history_shifted_to_now(spark, generated, tmp_p
     stamps = [dt.datetime.fromisoformat(e["event_at"].replace("Z", "+00:00")) for e in replayed]
     assert started - dt.timedelta(seconds=1) <= min(stamps) <= max(stamps)
     assert max(stamps) <= dt.datetime.now(dt.UTC) + dt.timedelta(seconds=1)
+
+
+def test_live_features_follow_the_dbt_windows():
+    """Burst count and seconds since the previous event, as ``feat_transaction_anomaly``
+    computes them: earlier events of the account in the stream (batch included), else its last
+    posting in the warehouse; ratios to a zero spread are missing, not infinite."""
+    import pyarrow as pa
+
+    from frontier.stream import scoring
+
+    now = 1_790_000_000
+    profile = {name: np.array([np.nan, np.nan]) for name in scoring.PROFILE_COLUMNS}
+    profile.update(
+        profile_mean_amount=np.array([100.0, np.nan]),
+        profile_stddev_amount=np.array([0.0, np.nan]),
+        profile_max_amount=np.array([200.0, np.nan]),
+        last_posting_seconds=np.array([now - 5000.0, now - 1000.0]),
+    )
+    known = scoring.Accounts(ids=np.array([10, 20]), region_id=np.array([1.0, 2.0]),
+                             profile=profile)  # fmt: skip
+    # account 10 had events 700 s (outside the window by now) and 300 s ago
+    recent = scoring.Recent.of(np.array([0, 0]), np.array([now - 700, now - 300]), now)
+    stamps = [now - 10, now - 5, now - 1]
+    valid = pa.table({
+        "event_at": pa.array([s * 1_000_000 for s in stamps], pa.timestamp("us", tz="UTC")),
+        "account_id": pa.array([10, 10, 20], pa.int64()),
+        "amount_czk": pa.array([50, 100, 7], pa.float64()).cast(pa.decimal128(18, 2)),
+        "country_code": ["CZ", "DE", "CZ"],
+        "channel": ["card_pos"] * 3,
+        "merchant_category": ["groceries", None, "travel"],
+        "direction": ["debit"] * 3,
+    })  # fmt: skip
+
+    featured, merged = scoring.features(valid, recent, known)
+
+    assert featured["txn_count_prev_10_min"].tolist() == [1, 2, 0]
+    assert featured["seconds_since_previous"].tolist() == [290, 5, 999]
+    assert featured["is_foreign"].tolist() == [0, 1, 0]
+    assert featured["amount_to_profile_mean"].tolist()[:2] == [0.5, 1.0]
+    assert featured["amount_to_profile_max"].tolist()[:2] == [0.25, 0.5]
+    assert featured["amount_zscore"].isna().all()  # zero spread, or no profile
+    assert featured["profile_txn_count"].tolist() == [0, 0, 0]
+    assert len(merged.since(now).keys) == 4  # the batch's three events and the one 300 s ago

@@ -2,9 +2,10 @@
 
 Per micro-batch (``process_batch``):
 
-1. one Spark job parses and validates every event (``events``) and hands the batch to the
-   driver as Arrow; there, valid events whose id is already stored (or repeated in the batch)
-   are rejected as duplicates;
+1. one Spark job parses and validates every event (``events``: format, types, ranges, codes)
+   and hands the batch to the driver as Arrow; there, the checks that need the stream's state
+   or clock reject events of unknown accounts, out of the watermark, or with an id already
+   stored (or repeated in the batch);
 2. valid events -> ``raw.transactions_stream`` (partitioned by ``event_date``), rejects ->
    ``raw.transactions_quarantine`` with the raw text and the reason;
 3. valid events are scored with the ``txn_anomaly`` champion (``scoring``); those at or above
@@ -198,8 +199,7 @@ class Context:
     (loaded from the stored events by the first batch, after it discarded a crashed attempt)."""
 
     stream_id: str
-    accounts: DataFrame  # account_id, region_id: the known accounts, for validation in Spark
-    known: scoring.Accounts  # the same accounts on the driver, with their profiles
+    known: scoring.Accounts  # the warehouse's accounts, with their profiles
     model: scoring.Model | None
     fx_rates: dict[str, float]
     lateness: dt.timedelta
@@ -210,14 +210,12 @@ class Context:
 def load_context(spark: SparkSession, settings: config.Stream) -> Context:
     if not spark.catalog.tableExists("marts.dim_accounts"):
         raise RuntimeError("the warehouse has no marts.dim_accounts: run `frontier build` first")
-    accounts = spark.table("marts.dim_accounts").select("account_id", "region_id").cache()
     model = scoring.champion(spark)
     if model is None:
         _log(f"no {scoring.MODEL} champion: events are stored but not scored "
              f"(run `frontier train {scoring.MODEL}`)")  # fmt: skip
     return Context(
         stream_id=stream_id(),
-        accounts=accounts,
         known=scoring.accounts(spark),
         model=model,
         fx_rates=generator.fx_rates(),
@@ -262,7 +260,10 @@ def _stamp(context: Context, batch_id: int, ingested_at: dt.datetime, n: int) ->
 
 
 # What the Spark side of a batch hands to the driver: the raw line and the validated fields.
-CHECKED = ("value", "landed_at", "source_file", *events.VALIDATED_COLUMNS, "rejection_reason")
+CHECKED = (
+    "value", "landed_at", "source_file", *events.VALIDATED_COLUMNS, "event_at_text",
+    "rejection_reason",
+)  # fmt: skip
 _UTC = pa.timestamp("us", tz="UTC")
 
 
@@ -282,17 +283,15 @@ def process_batch(spark: SparkSession, context: Context, batch: DataFrame, batch
     )
     if context.seen is None:
         _load_state(spark, context, window, now_seconds)
-    checked = events.validate(
-        events.parse(batch), context.accounts, context.fx_rates, ingested_at, context.lateness
-    )
-    rows = checked.select(*CHECKED).toArrow()  # the batch's one Spark job
+    validated = events.validate(events.parse(batch), context.fx_rates)
+    rows = validated.select(*CHECKED).toArrow()  # the batch's one Spark job
     clock.lap("validate")
 
-    rows = events.mark_duplicates(rows, context.seen)
+    rows = events.check(rows, context.known.ids, ingested_at, context.lateness, context.seen)
     is_valid = pc.is_null(rows["rejection_reason"])
     valid = rows.filter(is_valid)
     rejected = rows.filter(pc.invert(is_valid))
-    clock.lap("deduplicate")
+    clock.lap("check")
 
     model = context.model
     n_valid = valid.num_rows
