@@ -153,6 +153,7 @@ class Stream:
     trigger_seconds: float
     max_files_per_trigger: int
     lateness_hours: float
+    warm_up_events: int
     kafka_servers: str
     kafka_topic: str
 
@@ -167,6 +168,7 @@ def stream() -> Stream:
         trigger_seconds=float(env("FRONTIER_STREAM_TRIGGER_SECONDS", "1")),
         max_files_per_trigger=int(env("FRONTIER_STREAM_MAX_FILES", "200")),
         lateness_hours=float(env("FRONTIER_STREAM_LATENESS_HOURS", "24")),
+        warm_up_events=int(env("FRONTIER_STREAM_WARM_UP_EVENTS", "20000")),
         kafka_servers=env("FRONTIER_KAFKA_SERVERS", "127.0.0.1:9092"),
         kafka_topic=env("FRONTIER_KAFKA_TOPIC", "transactions"),
     )
