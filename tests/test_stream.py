@@ -81,7 +81,7 @@ def test_each_bad_event_is_quarantined_with_a_precise_reason(spark, built):
 
     validated = events.validate(events.parse(batch), {"CZK": 1.0, "EUR": 25.0})
     rows = validated.select(*job.CHECKED).toArrow()
-    checked = events.check(rows, known, NOW, LATENESS, seen).to_pylist()
+    checked = events.check(rows, known, NOW, LATENESS, seen, batch_id=8).to_pylist()
     checked = [SimpleNamespace(**row) for row in checked]
 
     assert len(checked) == len(rows)  # nothing is dropped
@@ -167,21 +167,39 @@ def test_stream_stores_scores_and_aggregates_every_event_once(spark, streamed):
     )
 
 
-def test_a_replayed_batch_replaces_its_first_attempt(spark, streamed):
+def test_a_replayed_batch_replaces_its_first_attempt(spark, streamed, tmp_path):
     files = sorted(str(p) for p in config.paths().stream_landing.glob("events-*.json"))[:2]
-    lines = sum(len(Path(p).read_text().splitlines()) for p in files)
+    lines = [line for p in files for line in Path(p).read_text().splitlines()]
+    fresh = tmp_path / "fresh.json"  # the same events under ids never stored
+    fresh.write_text("".join(_renamed(line, "replay-") + "\n" for line in lines))
     context = job.load_context(spark, config.stream())
     batch_id = 10**9  # far from the ids the running stream uses
-    for _ in range(2):
-        job.process_batch(spark, context, job.read_files(spark, files), batch_id)
+
+    def attempt(paths: list[str], batch: int) -> list[int]:
+        job.process_batch(spark, context, job.read_files(spark, paths), batch)
         for table in job.TABLES:
             spark.catalog.refreshTable(table.name)
-        stored = [
-            spark.table(t.name).where(f"stream_batch_id = {batch_id}").count()
+        return [
+            spark.table(t.name).where(f"stream_batch_id = {batch}").count()
             for t in (job.TRANSACTIONS, job.QUARANTINE)
         ]
-        # The events were ingested before, so every one is now a duplicate, once.
-        assert stored == [0, lines]
+
+    # The stream ingested these events before, so every one is now a duplicate, once.
+    assert attempt(files, batch_id) == attempt(files, batch_id) == [0, len(lines)]
+    # New events: the second attempt replaces the first, its own rows are not duplicates.
+    first = attempt([str(fresh)], batch_id + 1)
+    assert first[0] > 0 and sum(first) == len(lines)
+    assert attempt([str(fresh)], batch_id + 1) == first
+
+
+def _renamed(line: str, prefix: str) -> str:
+    try:
+        event = json.loads(line)
+    except ValueError:
+        return line  # a malformed event stays malformed
+    if isinstance(event, dict) and isinstance(event.get("transaction_id"), str):
+        event["transaction_id"] = prefix + event["transaction_id"]
+    return json.dumps(event)
 
 
 def test_dbt_loads_streamed_transactions_into_the_facts_once(spark, streamed):

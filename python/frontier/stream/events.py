@@ -213,6 +213,7 @@ def check(
     ingested_at: dt.datetime,
     lateness: dt.timedelta,
     seen: SeenIds,
+    batch_id: int,
 ) -> pa.Table:
     """``rows`` (validated, with ``event_at_text``) with the checks that need the stream's state
     or clock added to ``rejection_reason``, in this order after ``validate``'s:
@@ -221,8 +222,9 @@ def check(
     - the event is stamped more than ``FUTURE_TOLERANCE`` after ``ingested_at`` (the batch's
       processing time), or more than ``lateness`` before it: late events are quarantined
       rather than folded into closed aggregates — the stream's watermark;
-    - its id is already stored (``seen``), or repeats an earlier valid event of the batch: the
-      first landed copy wins (by ``landed_at``, ``event_at``, then the raw text).
+    - its id is already stored (``seen``) by another batch than ``batch_id`` (a replay of a batch
+      replaces its own rows), or repeats an earlier valid event of the batch: the first landed
+      copy wins (by ``landed_at``, ``event_at``, then the raw text).
 
     Runs on the driver, where the batch's rows are (job.py).
     """
@@ -236,9 +238,7 @@ def check(
         reason.iloc[at] = [f"{prefix}{text}{suffix}" for text in texts]
 
     account = frame["account_id"].fillna(-1).astype(np.int64).to_numpy()
-    position = np.searchsorted(known_accounts, account).clip(0, max(len(known_accounts) - 1, 0))
-    known = len(known_accounts) > 0 and known_accounts[position] == account
-    reject(~known, "unknown account_id: ", rows["account_id"])
+    reject(~is_in(known_accounts, account), "unknown account_id: ", rows["account_id"])
     utc_ingested_at = pd.Timestamp(ingested_at.replace(tzinfo=dt.UTC))
     event_at = frame["event_at"]
     reject((event_at > utc_ingested_at + FUTURE_TOLERANCE).to_numpy(),
@@ -258,7 +258,7 @@ def check(
         later = ties.index[ties["transaction_id"].duplicated(keep="first")]
         reason.loc[later] = "duplicate transaction_id in the batch"
     stored_in = pd.Series(seen.batch_of(valid["transaction_id"].tolist()), index=valid.index)
-    stored_in = stored_in.dropna()
+    stored_in = stored_in[stored_in.notna() & (stored_in != batch_id)]  # not this batch's replay
     reason.loc[stored_in.index] = [
         f"duplicate transaction_id: already ingested in batch {int(batch)}" for batch in stored_in
     ]
@@ -266,6 +266,14 @@ def check(
     return rows.set_column(
         rows.schema.get_field_index("rejection_reason"), "rejection_reason", checked
     )
+
+
+def is_in(sorted_ids: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """Whether each value is one of ``sorted_ids`` (sorted ascending)."""
+    if len(sorted_ids) == 0:
+        return np.zeros(len(values), dtype=bool)
+    position = np.searchsorted(sorted_ids, values).clip(0, len(sorted_ids) - 1)
+    return sorted_ids[position] == values
 
 
 def _describe(delta: dt.timedelta) -> str:

@@ -239,8 +239,10 @@ def _load_state(spark: SparkSession, context: Context, window: list[dt.date], no
         stored["transaction_id"].to_pylist(),
         stored["stream_batch_id"].to_pylist(),
     )
-    codes = context.known.code(stored["account_id"].to_numpy())
-    context.recent = scoring.Recent.of(codes, scoring.event_seconds(stored["event_at"]), now)
+    account = stored["account_id"].to_numpy()
+    known = events.is_in(context.known.ids, account)  # an account since removed has no code
+    seconds = scoring.event_seconds(stored["event_at"])
+    context.recent = scoring.Recent.of(context.known.code(account[known]), seconds[known], now)
 
 
 def _days(lo: dt.date, hi: dt.date) -> list[dt.date]:
@@ -288,7 +290,9 @@ def process_batch(spark: SparkSession, context: Context, batch: DataFrame, batch
     rows = validated.select(*CHECKED).toArrow()  # the batch's one Spark job
     clock.lap("validate")
 
-    rows = events.check(rows, context.known.ids, ingested_at, context.lateness, context.seen)
+    rows = events.check(
+        rows, context.known.ids, ingested_at, context.lateness, context.seen, batch_id
+    )
     is_valid = pc.is_null(rows["rejection_reason"])
     valid = rows.filter(is_valid)
     rejected = rows.filter(pc.invert(is_valid))
@@ -407,7 +411,7 @@ def warm_up(spark: SparkSession, context: Context, events_count: int, rounds: in
     for _ in range(rounds):
         batch = events.validate(events.parse(read_files(spark, [str(path)])), context.fx_rates)
         rows = events.check(
-            batch.select(*CHECKED).toArrow(), ids, _now(), context.lateness, events.SeenIds()
+            batch.select(*CHECKED).toArrow(), ids, _now(), context.lateness, events.SeenIds(), 0
         )
         if context.model is not None:
             valid = rows.filter(pc.is_null(rows["rejection_reason"]))
@@ -468,7 +472,7 @@ def _live_volume(context: Context, valid: pa.Table, batch_id: int) -> pa.Table:
         "channel": valid["channel"].to_pandas(),
         "region_id": pd.array(context.known.region_id[codes], dtype="Int64"),
         # cents are exact: amounts are rounded to 2 decimals and at most 10^8 CZK
-        "cents": np.rint(valid["amount_czk"].cast(pa.float64()).to_numpy() * 100).astype(np.int64),
+        "cents": np.rint(scoring.to_double(valid["amount_czk"]) * 100).astype(np.int64),
     })  # fmt: skip
     grouped = (
         frame.groupby(["minute_at", "channel", "region_id"], dropna=False)["cents"]

@@ -101,8 +101,10 @@ def _fs(spark: SparkSession, path: str):
 def discard(spark: SparkSession, table: Table, tag: str) -> int:
     """Delete the files an earlier attempt of batch ``tag`` wrote; returns how many."""
     fs, Path = _fs(spark, table.location)
-    pattern = f"{table.location}/*/{tag}-*" if table.partition else f"{table.location}/{tag}*"
-    found = fs.globStatus(Path(pattern)) or []
+    folder = f"{table.location}/*" if table.partition else table.location
+    found = []
+    for name in (f"{tag}*", f".{tag}*"):  # and a copy a crash left before its rename
+        found += fs.globStatus(Path(f"{folder}/{name}")) or []
     for status in found:
         fs.delete(status.getPath(), False)
     return len(found)
@@ -135,7 +137,8 @@ def write(spark: SparkSession, table: Table, rows: pa.Table, tag: str) -> int:
             fs.mkdirs(target)
             hidden = Path(target, f".{name}")
             fs.copyFromLocalFile(True, True, Path(f"{local}/{name}"), hidden)
-            fs.rename(hidden, Path(target, name))
+            if not fs.rename(hidden, Path(target, name)):
+                raise OSError(f"{table.name}: could not rename {hidden} into place")
     return len(parts)
 
 
