@@ -301,7 +301,8 @@ def test_live_features_follow_the_dbt_windows():
         "direction": ["debit"] * 3,
     })  # fmt: skip
 
-    featured, merged = scoring.features(valid, recent, known)
+    merged = recent.with_batch(valid, known)
+    featured = scoring.features(valid, merged, known)
 
     assert featured["txn_count_prev_10_min"].tolist() == [1, 2, 0]
     assert featured["seconds_since_previous"].tolist() == [290, 5, 999]

@@ -250,7 +250,7 @@ def _days(lo: dt.date, hi: dt.date) -> list[dt.date]:
 
 
 def _constant(value: object, type_: pa.DataType, n: int) -> pa.Array:
-    return pa.array([value] * n, type_) if n else pa.array([], type_)
+    return pa.array([value] * n, type_)
 
 
 def _stamp(context: Context, batch_id: int, ingested_at: dt.datetime, n: int) -> dict:
@@ -286,29 +286,18 @@ def process_batch(spark: SparkSession, context: Context, batch: DataFrame, batch
     )
     if context.seen is None:
         _load_state(spark, context, window, now_seconds)
-    validated = events.validate(events.parse(batch), context.fx_rates)
-    rows = validated.select(*CHECKED).toArrow()  # the batch's one Spark job
-    clock.lap("validate")
-
-    rows = events.check(
-        rows, context.known.ids, ingested_at, context.lateness, context.seen, batch_id
-    )
+    rows = _checked(context, batch, ingested_at, context.seen, batch_id, clock)
     is_valid = pc.is_null(rows["rejection_reason"])
     valid = rows.filter(is_valid)
     rejected = rows.filter(pc.invert(is_valid))
-    clock.lap("check")
 
     model = context.model
     n_valid = valid.num_rows
+    recent = context.recent.with_batch(valid, context.known)
     if model is not None:
-        featured, recent = scoring.features(valid, context.recent, context.known)
-        scores, vectors = scoring.score(featured, model)
+        scores, vectors = scoring.score(scoring.features(valid, recent, context.known), model)
         anomaly_score = pa.array(scores, pa.float64())
     else:
-        recent = context.recent.with_batch(
-            context.known.code(valid["account_id"].to_numpy()),
-            scoring.event_seconds(valid["event_at"]),
-        )
         anomaly_score = pa.nulls(n_valid, pa.float64())
     clock.lap("score")
 
@@ -381,6 +370,24 @@ def process_batch(spark: SparkSession, context: Context, batch: DataFrame, batch
     return record
 
 
+def _checked(
+    context: Context,
+    batch: DataFrame,
+    ingested_at: dt.datetime,
+    seen: events.SeenIds,
+    batch_id: int,
+    clock: _Clock,
+) -> pa.Table:
+    """The batch's events with their rejection reasons: Spark parses and validates them (the
+    batch's one Spark job), the driver adds the checks that need the stream's state or clock."""
+    validated = events.validate(events.parse(batch), context.fx_rates)
+    rows = validated.select(*CHECKED).toArrow()
+    clock.lap("validate")
+    rows = events.check(rows, context.known.ids, ingested_at, context.lateness, seen, batch_id)
+    clock.lap("check")
+    return rows
+
+
 def warm_up(spark: SparkSession, context: Context, events_count: int, rounds: int = 2) -> float:
     """Run the batch path (read, validate, check, score; no writes) on synthetic events; returns
     the seconds it took.
@@ -409,15 +416,12 @@ def warm_up(spark: SparkSession, context: Context, events_count: int, rounds: in
         for i in range(events_count)
     ))  # fmt: skip
     for _ in range(rounds):
-        batch = events.validate(events.parse(read_files(spark, [str(path)])), context.fx_rates)
-        rows = events.check(
-            batch.select(*CHECKED).toArrow(), ids, _now(), context.lateness, events.SeenIds(), 0
-        )
+        batch = read_files(spark, [str(path)])
+        rows = _checked(context, batch, _now(), events.SeenIds(), -1, _Clock())
         if context.model is not None:
             valid = rows.filter(pc.is_null(rows["rejection_reason"]))
-            featured, _ = scoring.features(valid, scoring.Recent(np.array([], np.int64)),
-                                           context.known)  # fmt: skip
-            scoring.score(featured, context.model)
+            recent = scoring.Recent(np.array([], np.int64)).with_batch(valid, context.known)
+            scoring.score(scoring.features(valid, recent, context.known), context.model)
     path.unlink()
     return time.perf_counter() - started
 

@@ -119,6 +119,7 @@ def profiles(spark: SparkSession) -> DataFrame:
 
 
 _SECONDS_BITS = 32  # epoch seconds fit in 32 bits until 2106
+_SECONDS_MASK = (1 << _SECONDS_BITS) - 1
 
 
 def _keys(codes: np.ndarray, seconds: np.ndarray) -> np.ndarray:
@@ -137,11 +138,13 @@ class Recent:
         return cls(np.sort(_keys(codes, seconds), kind="stable")).since(now_seconds)
 
     def since(self, now_seconds: int) -> Recent:
-        seconds = self.keys & ((1 << _SECONDS_BITS) - 1)
+        seconds = self.keys & _SECONDS_MASK
         return Recent(self.keys[seconds >= now_seconds - BURST_SECONDS])
 
-    def with_batch(self, codes: np.ndarray, seconds: np.ndarray) -> Recent:
-        merged = np.concatenate([self.keys, _keys(codes, seconds)])
+    def with_batch(self, valid: pa.Table, known: Accounts) -> Recent:
+        """These events and a batch's valid events (of known accounts)."""
+        codes = known.code(valid["account_id"].to_numpy())
+        merged = np.concatenate([self.keys, _keys(codes, event_seconds(valid["event_at"]))])
         return Recent(np.sort(merged, kind="stable"))  # a merge of sorted runs
 
 
@@ -150,47 +153,46 @@ def event_seconds(event_at: pa.ChunkedArray) -> np.ndarray:
     return event_at.cast(pa.int64()).to_numpy() // 1_000_000
 
 
-def features(valid: pa.Table, recent: Recent, known: Accounts) -> tuple[pd.DataFrame, Recent]:
-    """Valid events -> the columns ``feat_transaction_anomaly`` gives the model, and the recent
-    events with this batch's added (an event's burst window holds the earlier events of the
-    batch too, as the dbt model's window does)."""
+def features(valid: pa.Table, recent: Recent, known: Accounts) -> pd.DataFrame:
+    """Valid events -> the columns ``feat_transaction_anomaly`` gives the model.
+
+    ``recent`` holds the stream's recent events with this batch's already added
+    (``Recent.with_batch``): an event's burst window holds the earlier events of the batch too,
+    as the dbt model's window does.
+    """
     t = event_seconds(valid["event_at"])
     codes = known.code(valid["account_id"].to_numpy())
-    merged = recent.with_batch(codes, t)
     keys = _keys(codes, t)
-    in_burst = np.searchsorted(merged.keys, keys - 1, "right") - np.searchsorted(
-        merged.keys, keys - BURST_SECONDS, "left"
+    in_burst = np.searchsorted(recent.keys, keys - 1, "right") - np.searchsorted(
+        recent.keys, keys - BURST_SECONDS, "left"
     )
-    before = np.searchsorted(merged.keys, keys, "left") - 1
-    previous_key = merged.keys[np.maximum(before, 0)]
+    before = np.searchsorted(recent.keys, keys, "left") - 1
+    previous_key = recent.keys[np.maximum(before, 0)]
     same_account = (before >= 0) & ((previous_key >> _SECONDS_BITS) == codes)
-    previous = np.where(same_account, previous_key & ((1 << _SECONDS_BITS) - 1), np.nan)
+    previous = np.where(same_account, previous_key & _SECONDS_MASK, np.nan)
     profile = {name: values[codes] for name, values in known.profile.items()}
     previous = np.where(np.isnan(previous), profile["last_posting_seconds"], previous)
 
     amount = to_double(valid["amount_czk"])
     country = valid["country_code"].to_numpy(zero_copy_only=False)
-    return (
-        pd.DataFrame(
-            {
-                "amount_czk": amount,
-                "hour_of_day": (t // 3600) % 24,  # the session time zone is UTC
-                "is_foreign": (country != "CZ").astype(float),
-                "amount_to_profile_mean": _ratio(amount, profile["profile_mean_amount"]),
-                "amount_zscore": _ratio(
-                    amount - profile["profile_mean_amount"], profile["profile_stddev_amount"]
-                ),
-                "amount_to_profile_max": _ratio(amount, profile["profile_max_amount"]),
-                "profile_foreign_share": profile["profile_foreign_share"],
-                "profile_txn_count": np.nan_to_num(profile["profile_txn_count"], nan=0.0),
-                "txn_count_prev_10_min": in_burst.astype(float),
-                "seconds_since_previous": t - previous,
-                "channel": valid["channel"].to_numpy(zero_copy_only=False),
-                "merchant_category": valid["merchant_category"].to_numpy(zero_copy_only=False),
-                "direction": valid["direction"].to_numpy(zero_copy_only=False),
-            }
-        ),
-        merged,
+    return pd.DataFrame(
+        {
+            "amount_czk": amount,
+            "hour_of_day": (t // 3600) % 24,  # the session time zone is UTC
+            "is_foreign": (country != "CZ").astype(float),
+            "amount_to_profile_mean": _ratio(amount, profile["profile_mean_amount"]),
+            "amount_zscore": _ratio(
+                amount - profile["profile_mean_amount"], profile["profile_stddev_amount"]
+            ),
+            "amount_to_profile_max": _ratio(amount, profile["profile_max_amount"]),
+            "profile_foreign_share": profile["profile_foreign_share"],
+            "profile_txn_count": np.nan_to_num(profile["profile_txn_count"], nan=0.0),
+            "txn_count_prev_10_min": in_burst.astype(float),
+            "seconds_since_previous": t - previous,
+            "channel": valid["channel"].to_numpy(zero_copy_only=False),
+            "merchant_category": valid["merchant_category"].to_numpy(zero_copy_only=False),
+            "direction": valid["direction"].to_numpy(zero_copy_only=False),
+        }
     )
 
 
