@@ -50,7 +50,12 @@ labels as (
 
 ),
 
-profiled as (
+-- The profile over the previous {{ profile_days }} days without a sliding frame, which Spark
+-- re-aggregates row by row: exact decimal running totals up to one second before the posting,
+-- minus those up to the window's start. Sums, counts and the numerator of the variance are
+-- exact, so a run that starts its windows later (incremental) gives the same values as a full
+-- refresh. Only the maximum keeps a sliding frame.
+running as (
 
     select
         transaction_id,
@@ -61,20 +66,32 @@ profiled as (
         channel,
         merchant_category,
         cast(is_foreign as int) as is_foreign,
-        cast(amount_czk as double) as amount_czk,
-        hour(transaction_at) as hour_of_day,
-        avg(cast(amount_czk as double)) over profile_window as profile_mean_amount,
-        stddev_pop(cast(amount_czk as double)) over profile_window as profile_stddev_amount,
+        amount_czk,
+        unix_timestamp(transaction_at) as posted_second,
+        sum(amount_czk) over until_previous_second as amount_total,
+        sum(amount_czk * amount_czk) over until_previous_second as amount_squares_total,
+        count(*) over until_previous_second as txn_total,
+        sum(cast(is_foreign as int)) over until_previous_second as foreign_total,
+        max(unix_timestamp(transaction_at)) over until_previous_second as previous_second,
+        sum(amount_czk) over before_profile as amount_total_before,
+        sum(amount_czk * amount_czk) over before_profile as amount_squares_total_before,
+        count(*) over before_profile as txn_total_before,
+        sum(cast(is_foreign as int)) over before_profile as foreign_total_before,
         max(cast(amount_czk as double)) over profile_window as profile_max_amount,
-        avg(cast(is_foreign as int)) over profile_window as profile_foreign_share,
-        count(*) over profile_window as profile_txn_count,
         count(*) over burst_window as txn_count_prev_10_min,
-        -- the latest earlier second with a posting, as the stream computes it (one sort for all)
-        unix_timestamp(transaction_at)
-        - max(unix_timestamp(transaction_at)) over profile_window as seconds_since_previous,
         loaded_at
     from transactions
     window
+        until_previous_second as (
+            partition by account_id
+            order by unix_timestamp(transaction_at)
+            range between unbounded preceding and 1 preceding
+        ),
+        before_profile as (
+            partition by account_id
+            order by unix_timestamp(transaction_at)
+            range between unbounded preceding and {{ profile_days * 86400 + 1 }} preceding
+        ),
         profile_window as (
             partition by account_id
             order by unix_timestamp(transaction_at)
@@ -85,6 +102,57 @@ profiled as (
             order by unix_timestamp(transaction_at)
             range between 600 preceding and 1 preceding
         )
+
+),
+
+profile_totals as (
+
+    select
+        *,
+        txn_total - txn_total_before as profile_txn_count,
+        amount_total - coalesce(amount_total_before, 0) as profile_amount_total,
+        amount_squares_total - coalesce(amount_squares_total_before, 0) as profile_squares_total,
+        foreign_total - coalesce(foreign_total_before, 0) as profile_foreign_total
+    from running
+
+),
+
+profiled as (
+
+    select
+        transaction_id,
+        account_id,
+        transaction_at,
+        transaction_date,
+        direction,
+        channel,
+        merchant_category,
+        is_foreign,
+        cast(amount_czk as double) as amount_czk,
+        hour(transaction_at) as hour_of_day,
+        cast(profile_amount_total as double) / nullif(profile_txn_count, 0) as profile_mean_amount,
+        -- population standard deviation: sqrt((n * sum(x^2) - sum(x)^2) / n^2)
+        case when profile_txn_count > 0
+                then sqrt(
+                        cast(
+                            profile_txn_count * profile_squares_total
+                            - profile_amount_total * profile_amount_total as double
+                        )
+                        / (profile_txn_count * profile_txn_count)
+                    )
+        end as profile_stddev_amount,
+        profile_max_amount,
+        cast(profile_foreign_total as double) / nullif(profile_txn_count, 0)
+            as profile_foreign_share,
+        profile_txn_count,
+        txn_count_prev_10_min,
+        -- the latest earlier second with a posting within the profile window, as the stream
+        -- computes it
+        case when previous_second >= posted_second - {{ profile_days * 86400 }}
+                then posted_second - previous_second
+        end as seconds_since_previous,
+        loaded_at
+    from profile_totals
 
 ),
 
