@@ -66,7 +66,9 @@ running as (
         channel,
         merchant_category,
         cast(is_foreign as int) as is_foreign,
-        amount_czk,
+        -- the windows below read the decimal amount of `transactions`
+        cast(amount_czk as double) as amount_czk,
+        hour(transaction_at) as hour_of_day,
         unix_timestamp(transaction_at) as posted_second,
         sum(amount_czk) over until_previous_second as amount_total,
         sum(amount_czk * amount_czk) over until_previous_second as amount_squares_total,
@@ -120,16 +122,7 @@ profile_totals as (
 profiled as (
 
     select
-        transaction_id,
-        account_id,
-        transaction_at,
-        transaction_date,
-        direction,
-        channel,
-        merchant_category,
-        is_foreign,
-        cast(amount_czk as double) as amount_czk,
-        hour(transaction_at) as hour_of_day,
+        *,
         cast(profile_amount_total as double) / nullif(profile_txn_count, 0) as profile_mean_amount,
         -- population standard deviation: sqrt((n * sum(x^2) - sum(x)^2) / n^2)
         case when profile_txn_count > 0
@@ -141,17 +134,13 @@ profiled as (
                         / (profile_txn_count * profile_txn_count)
                     )
         end as profile_stddev_amount,
-        profile_max_amount,
         cast(profile_foreign_total as double) / nullif(profile_txn_count, 0)
             as profile_foreign_share,
-        profile_txn_count,
-        txn_count_prev_10_min,
         -- the latest earlier second with a posting within the profile window, as the stream
         -- computes it
         case when previous_second >= posted_second - {{ profile_days * 86400 }}
                 then posted_second - previous_second
-        end as seconds_since_previous,
-        loaded_at
+        end as seconds_since_previous
     from profile_totals
 
 ),
