@@ -16,6 +16,7 @@
 -- which is all a row's windows see, so a run gives exactly what a full refresh gives.
 
 {%- set profile_days = var('anomaly_profile_days') %}
+{%- set profile_seconds = profile_days * 86400 %}
 {%- set loaded_through = high_water_mark('loaded_at', default='1970-01-01 00:00:00') %}
 {%- set labelled_through = high_water_mark('labelled_at', default='1970-01-01 00:00:00') %}
 {%- set from_month = first_affected_month(ref('fct_transactions'), 'transaction_date', loaded_through) %}
@@ -92,12 +93,12 @@ running as (
         before_profile as (
             partition by account_id
             order by unix_timestamp(transaction_at)
-            range between unbounded preceding and {{ profile_days * 86400 + 1 }} preceding
+            range between unbounded preceding and {{ profile_seconds + 1 }} preceding
         ),
         profile_window as (
             partition by account_id
             order by unix_timestamp(transaction_at)
-            range between {{ profile_days * 86400 }} preceding and 1 preceding
+            range between {{ profile_seconds }} preceding and 1 preceding
         ),
         burst_window as (
             partition by account_id
@@ -138,7 +139,7 @@ profiled as (
             as profile_foreign_share,
         -- the latest earlier second with a posting within the profile window, as the stream
         -- computes it
-        case when previous_second >= posted_second - {{ profile_days * 86400 }}
+        case when previous_second >= posted_second - {{ profile_seconds }}
                 then posted_second - previous_second
         end as seconds_since_previous
     from profile_totals
