@@ -72,3 +72,40 @@ def test_thrift_server_binds_to_loopback_by_default(monkeypatch):
     monkeypatch.delenv("FRONTIER_THRIFT_HOST", raising=False)
     monkeypatch.delenv("FRONTIER_THRIFT_PORT", raising=False)
     assert config.thrift_server() == config.ThriftServer("127.0.0.1", 10000)
+
+
+def test_dbt_tests_run_in_the_checks_pool_which_gets_cores_first():
+    """frontier's dbt runs put test jobs in the `checks` pool, a pool with a minimum share."""
+    import xml.etree.ElementTree as ET
+    from types import SimpleNamespace
+
+    from frontier import dbt
+
+    class Context:
+        pool = None
+
+        def setLocalProperty(self, key, value):  # noqa: N802 (SparkContext's name)
+            assert key == "spark.scheduler.pool"
+            self.pool = value
+
+    def event(name, resource_type):
+        node = SimpleNamespace(resource_type=resource_type)
+        info = SimpleNamespace(name=name)
+        return SimpleNamespace(info=info, data=SimpleNamespace(node_info=node))
+
+    context = Context()
+    on_event = dbt._scheduler_pools(context)
+    on_event(event("NodeStart", "unit_test"))
+    assert context.pool == "checks"
+    on_event(event("NodeFinished", "model"))  # only a node's start moves its thread
+    assert context.pool == "checks"
+    on_event(event("NodeStart", "model"))
+    assert context.pool == "default"
+    on_event(event("NodeStart", "test"))
+    assert context.pool == "checks"
+
+    # Spark creates a pool the file does not name with minShare 0, which would take the
+    # priority away silently.
+    pools = ET.parse(config.project_root() / "conf" / "fairscheduler.xml").getroot()
+    checks = {p.get("name"): p for p in pools.findall("pool")}["checks"]
+    assert int(checks.findtext("minShare")) >= 1
