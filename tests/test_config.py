@@ -83,13 +83,17 @@ def test_dbt_tests_run_in_the_checks_pool_which_gets_cores_first():
 
     class Context:
         pool = None
+        description = None
 
         def setLocalProperty(self, key, value):  # noqa: N802 (SparkContext's name)
             assert key == "spark.scheduler.pool"
             self.pool = value
 
+        def setJobDescription(self, value):  # noqa: N802
+            self.description = value
+
     def event(name, resource_type):
-        node = SimpleNamespace(resource_type=resource_type)
+        node = SimpleNamespace(resource_type=resource_type, unique_id=f"{resource_type}.frontier.x")
         info = SimpleNamespace(name=name)
         return SimpleNamespace(info=info, data=SimpleNamespace(node_info=node))
 
@@ -97,6 +101,7 @@ def test_dbt_tests_run_in_the_checks_pool_which_gets_cores_first():
     on_event = dbt._scheduler_pools(context)
     on_event(event("NodeStart", "unit_test"))
     assert context.pool == "checks"
+    assert context.description == "unit_test.frontier.x"
     on_event(event("NodeFinished", "model"))  # only a node's start moves its thread
     assert context.pool == "checks"
     on_event(event("NodeStart", "model"))

@@ -48,6 +48,9 @@ def run(args: list[str], variables: dict | None = None) -> None:
 def _scheduler_pools(spark_context):
     """A dbt callback that runs each node's Spark jobs in the scheduler pool of its kind.
 
+    It also sets the thread's job description to the node's id, so the Spark UI and event log
+    say which dbt node each query belongs to.
+
     dbt starts a node with the NodeStart event, fired in the worker thread that then runs the
     node's SQL; a scheduler pool set on that thread holds for its jobs. Tests (data and unit) go
     to the ``checks`` pool (conf/fairscheduler.xml), which gets the next free core before any
@@ -58,9 +61,11 @@ def _scheduler_pools(spark_context):
 
     def on_event(msg) -> None:
         if msg.info.name == "NodeStart":
-            kind = msg.data.node_info.resource_type
-            pool = "checks" if kind in ("test", "unit_test") else "default"
+            node = msg.data.node_info
+            pool = "checks" if node.resource_type in ("test", "unit_test") else "default"
             spark_context.setLocalProperty("spark.scheduler.pool", pool)
+            # The Spark UI and event log then name each query's dbt node (not dbt's call site).
+            spark_context.setJobDescription(node.unique_id)
 
     return on_event
 
