@@ -22,7 +22,7 @@
 {%- set from_month = first_affected_month(ref('fct_transactions'), 'transaction_date', loaded_through) %}
 {%- if execute and is_incremental() %}
     {%- set relabelled -%}
-        select cast(min(facts.transaction_date) as string)
+        select /*+ broadcast(labels) */ cast(min(facts.transaction_date) as string)
         from {{ ref('fct_transactions') }} as facts
         left semi join {{ ref('stg_fraud__anomaly_labels') }} as labels
             on facts.transaction_id = labels.transaction_id

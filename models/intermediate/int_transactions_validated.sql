@@ -34,14 +34,18 @@ fx_rates as (
 ),
 
 {% if is_incremental() %}
+    -- The new batches' ids are broadcast to the scan of what is already accepted: left to the
+    -- planner, which does not know a landed batch is small, it was a sort-merge join that
+    -- shuffled all 10M accepted ids to find a day's ~17,000 (~20 s of CPU at 10M).
     already_accepted as (
 
-        select
-            transaction_id,
-            batch_date as accepted_batch_date
-        from {{ this }}
-        where rejection_reason is null
-            and transaction_id in (select transactions.transaction_id from transactions)
+        select /*+ broadcast(new_ids) */
+            accepted.transaction_id,
+            accepted.batch_date as accepted_batch_date
+        from {{ this }} as accepted
+        left semi join (select transactions.transaction_id from transactions) as new_ids
+            on accepted.transaction_id = new_ids.transaction_id
+        where accepted.rejection_reason is null
 
     ),
 {% endif %}
