@@ -49,17 +49,31 @@ new_transactions as (
 
     ),
 
+    -- A day's transactions touch every bucket, so a run re-ranks all the kept rows: one shuffle
+    -- by bucket feeds both the ranking and the write, whose order the ranking's sort already
+    -- gives (measured at 10M, the query alone: 10-14 s instead of 14-17 s).
     candidates as (
 
-        select * from new_transactions
-        union all
-        select * from kept
+        select
+            *,
+            cast(pmod(customer_id, 8) as bigint) as customer_bucket
+        from (
+            select * from new_transactions
+            union all
+            select * from kept
+        )
+        distribute by customer_bucket
 
     ),
 {% else %}
+    -- A full build ranks all transactions: shuffled by customer, each task first keeps 50 rows
+    -- per customer (Spark's window group limit), so only those are shuffled again by bucket.
     candidates as (
 
-        select * from new_transactions
+        select
+            *,
+            cast(pmod(customer_id, 8) as bigint) as customer_bucket
+        from new_transactions
 
     ),
 {% endif %}
@@ -69,10 +83,24 @@ ranked as (
     select
         *,
         row_number() over (
-            partition by customer_id
+            partition by customer_bucket, customer_id
             order by transaction_at desc, transaction_id desc
         ) as recency_rank
     from candidates
+
+),
+
+-- One file per bucket, sorted by customer: a lookup reads only the pages (20,000 rows each) that
+-- hold its customer. The sort starts with the partition column, so the write keeps it, and it
+-- is the ranking's order, so after an incremental run's shuffle no second sort is needed.
+latest as (
+
+    select * from ranked
+    where recency_rank <= {{ keep }}
+    {% if not is_incremental() -%}
+        distribute by customer_bucket
+    {% endif -%}
+    sort by customer_bucket, customer_id, transaction_at desc, transaction_id desc
 
 ),
 
@@ -82,14 +110,9 @@ final as (
         cast(customer_id as decimal(12, 0)) as customer_id,
         {{ columns[1:] | join(', ') }},
         recency_rank,
-        cast(pmod(customer_id, 8) as bigint) as customer_bucket
-    from ranked
-    where recency_rank <= {{ keep }}
+        customer_bucket
+    from latest
 
 )
 
--- One file per bucket, sorted by customer: a lookup reads only the pages (20,000 rows each) that
--- hold its customer. The sort starts with the partition column, so the write keeps it (sorted by
--- customer alone, the rows were sorted by bucket once more for the write and lost that order).
 select * from final
-distribute by customer_bucket sort by customer_bucket, customer_id, recency_rank
