@@ -73,7 +73,7 @@ def test_bad_transactions_are_quarantined_with_a_reason(spark, streamed):
         .collect()
     }
     assert rejected == {
-        (None, "missing transaction_id"),  # an empty CSV field reads as null
+        (None, "missing transaction_id"),  # staging reads an empty id as none
         ("T-BAD-ACCOUNT", "unknown account_id: 999999999"),
         ("T-BAD-ACCOUNT-TEXT", "unparseable account_id: abc"),
         ("T-BAD-TS", "unparseable transaction_ts: yesterday noon"),

@@ -1,6 +1,6 @@
--- Typed and renamed postings. Values that do not parse become null here; int_transactions_validated
--- then gives each bad row a rejection reason, and keeps one copy of each transaction id (the
--- other copies go to the quarantine as duplicates).
+-- Typed and renamed postings. Values that do not parse, and an empty id, become null here;
+-- int_transactions_validated then gives each bad row a rejection reason, and keeps one copy of
+-- each transaction id (the other copies go to the quarantine as duplicates).
 with
 
 source as (
@@ -12,7 +12,7 @@ source as (
 renamed as (
 
     select
-        trim(transaction_id) as transaction_id,
+        nullif(trim(transaction_id), '') as transaction_id,
         try_cast(account_id as bigint) as account_id,
         try_to_timestamp(transaction_ts, 'yyyy-MM-dd HH:mm:ss') as transaction_at,
         try_cast(amount as decimal(18, 2)) as amount,

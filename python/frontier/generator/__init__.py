@@ -1,8 +1,8 @@
 """Synthetic banking data: ``frontier generate`` and ``land_next_day``.
 
 ``generate`` draws a bank (regions, branches, customers, accounts, loans) and exactly N historical
-transactions over a two-year period, lands them as CSV extracts in the landing zone and registers
-the ``raw`` tables that dbt reads as sources. The history lands as one bulk batch; each
+transactions over a two-year period, lands them as extracts in the landing zone (raw.py) and
+registers the ``raw`` tables that dbt reads as sources. The history lands as one bulk batch; each
 ``land_next_day`` call lands one more business day as its own batch, the way a daily extract
 arrives, so incremental dbt models have something to pick up.
 """

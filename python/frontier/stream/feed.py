@@ -272,16 +272,15 @@ def simulate(
 
 
 def _history(start: dt.date, days: int) -> pd.DataFrame:
-    pattern = str(config.paths().landing / generator.SOURCE / "transactions" / "*" / "*.csv")
-    files = sorted(glob.glob(pattern))
+    folder = config.paths().landing / generator.SOURCE / "transactions"
+    files = sorted(glob.glob(str(folder / "*" / "*.parquet")))
     if not files:
-        raise FileNotFoundError(f"no landed transactions match {pattern}: run `frontier generate`")
+        raise FileNotFoundError(f"no landed transactions in {folder}: run `frontier generate`")
     lo, hi = start.isoformat(), (start + dt.timedelta(days=days)).isoformat()
-    parts = []
-    for path in files:  # in chunks: only the window is kept in memory
-        for chunk in pd.read_csv(path, dtype=str, keep_default_na=False, chunksize=500_000):
-            parts.append(chunk[(chunk["transaction_ts"] >= lo) & (chunk["transaction_ts"] < hi)])
-    history = pd.concat(parts).sort_values("transaction_ts", kind="stable")
+    window = [("transaction_ts", ">=", lo), ("transaction_ts", "<", hi)]
+    # only the window is read into memory: the filter skips row groups by their statistics
+    parts = [pd.read_parquet(path, filters=window) for path in files]
+    history = pd.concat(parts).fillna("").sort_values("transaction_ts", kind="stable")
     if history.empty:
         raise ValueError(f"no landed transactions between {lo} and {hi}")
     return history
