@@ -94,6 +94,15 @@ def _provider(spark: SparkSession, name: str) -> str:
     return next((r.data_type.lower() for r in rows if r.col_name == "Provider"), "")
 
 
-def clear_source(source: str) -> None:
-    """Remove a source's landed files (a fresh ``generate`` replaces the whole history)."""
-    shutil.rmtree(config.paths().landing / source, ignore_errors=True)
+def clear_source(spark: SparkSession, source: str) -> None:
+    """Remove a source's landed files and its ``raw`` tables (a reload replaces the whole history).
+
+    Dropping the tables too means a batch table is registered anew by the first batch landed,
+    with that batch's columns and the current format.
+    """
+    folder = config.paths().landing / source
+    if folder.is_dir():
+        for table in folder.iterdir():
+            if table.is_dir():
+                spark.sql(f"drop table if exists raw.{source}_{table.name}")
+    shutil.rmtree(folder, ignore_errors=True)

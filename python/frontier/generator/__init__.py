@@ -184,8 +184,8 @@ def generate(spark: SparkSession, spec: Spec) -> dict[str, int]:
         f"drew {len(bank.customers):,} customers, {len(bank.accounts):,} accounts, "
         f"{len(bank.loans):,} loans"
     )
-    raw.clear_source(SOURCE)
-    raw.clear_source(LABEL_SOURCE)
+    raw.clear_source(spark, SOURCE)
+    raw.clear_source(spark, LABEL_SOURCE)
     hidden = ["risk", "monthly_income_czk", "opened_idx", "activity", "income_factor",
               "n_transactions", "share_before_open", "leaves_idx", "closed_idx",
               "share_after_close"]  # fmt: skip

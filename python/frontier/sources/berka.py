@@ -240,13 +240,11 @@ def load(spark: SparkSession, folder: Path | None = None) -> dict[str, int]:
     """Land every extract as ``raw.berka_*``; make berka the warehouse's core source."""
     folder = (folder or default_path()).expanduser().resolve()
     frames = extracts(folder)
-    raw.clear_source(SOURCE)
+    raw.clear_source(spark, SOURCE)
     counts = {}
     for table, frame in frames.items():
         df = spark.createDataFrame(frame.astype(str))
         if table == "transactions":
-            # a reload replaces the batch table whole (its columns may have changed)
-            spark.sql(f"drop table if exists raw.{SOURCE}_{table}")
             raw.land_batch(spark, SOURCE, table, df, batch_date=WINDOW_END)
         else:
             raw.land_snapshot(spark, SOURCE, table, df)
