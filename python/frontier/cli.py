@@ -278,6 +278,16 @@ def cmd_bench(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_profile(args: argparse.Namespace) -> int:
+    from frontier import profile
+
+    folder = args.log or os.environ.get("FRONTIER_EVENT_LOG")
+    if not folder:
+        raise ValueError("give the event log folder, or set FRONTIER_EVENT_LOG as for the run")
+    print(profile.report(Path(folder), args.top))
+    return 0
+
+
 def _dataset_args(p: argparse.ArgumentParser, seed: int = 42) -> None:
     p.add_argument("--transactions", type=int, default=1_000_000, help="rows of history")
     p.add_argument("--seed", type=int, default=seed, help="same seed, same data")
@@ -408,6 +418,11 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--rate", type=float, default=5000, help="events per second")
     b.add_argument("--seconds", type=float, default=60)
     p.set_defaults(func=cmd_bench)
+
+    p = sub.add_parser("profile", help="task seconds per dbt node, from a run's Spark event log")
+    p.add_argument("log", nargs="?", help="event log folder (default FRONTIER_EVENT_LOG)")
+    p.add_argument("--top", type=int, default=25, help="how many nodes to list")
+    p.set_defaults(func=cmd_profile)
     return parser
 
 

@@ -314,6 +314,13 @@ def spark_conf(warehouse: Paths | None = None) -> dict[str, str]:
         "spark.ui.enabled": os.environ.get("FRONTIER_SPARK_UI", "false"),
         "spark.ui.showConsoleProgress": "false",
     }
+    # FRONTIER_EVENT_LOG=<folder>: Spark's event log, uncompressed, for `frontier profile`.
+    event_log = os.environ.get("FRONTIER_EVENT_LOG")
+    if event_log:
+        Path(event_log).mkdir(parents=True, exist_ok=True)
+        conf["spark.eventLog.enabled"] = "true"
+        conf["spark.eventLog.dir"] = Path(event_log).resolve().as_uri()
+        conf["spark.eventLog.compress"] = "false"
     # spark.jars alone reaches the driver of a pyspark session but not of spark-submit's Thrift
     # server (its function lookups failed with CANNOT_LOAD_FUNCTION_CLASS), so the driver gets
     # the jar on its class path too, beside the metastore's JDBC driver in PostgreSQL mode.
