@@ -9,9 +9,9 @@ are found by listing the folders (see ``spark.sql.hive.manageFilesourcePartition
 
 Why parquet and not CSV, although the columns are text either way: a CSV line is parsed whole,
 a parquet extract is read column by column. At 10M transactions the ``int_transactions_validated``
-query (which runs nearly alone in a full build) took 48-54 s from CSV and 37-42 s from parquet,
-and ``land_next_day``'s read of every account's latest balance 55 s vs 11 s. Bad values still
-arrive as text and still get their rejection reason in dbt. A CSV the user has is loaded with
+query (which runs nearly alone in a full build) took 48-54 s from CSV and 37-42 s from parquet
+(alternating, one session). Bad values still arrive as text and still get their rejection reason
+in dbt. A CSV the user has is loaded with
 ``frontier load csv`` (:mod:`frontier.sources.csv_file`).
 """
 
