@@ -98,7 +98,7 @@ def test_dbt_tests_run_in_the_checks_pool_which_gets_cores_first():
         return SimpleNamespace(info=info, data=SimpleNamespace(node_info=node))
 
     context = Context()
-    on_event = dbt._scheduler_pools(context)
+    on_event = dbt._node_job_settings(context)
     on_event(event("NodeStart", "unit_test"))
     assert context.pool == "checks"
     assert context.description == "unit_test.frontier.x"

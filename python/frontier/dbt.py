@@ -37,7 +37,7 @@ def run(args: list[str], variables: dict | None = None) -> None:
     cwd = os.getcwd()
     os.chdir(root)  # dbt resolves target/ and logs/ against the working directory
     try:
-        runner = dbtRunner(callbacks=[_scheduler_pools(spark_context)])
+        runner = dbtRunner(callbacks=[_node_job_settings(spark_context)])
         result = runner.invoke([*args, "--project-dir", str(root)])
     finally:
         os.chdir(cwd)
@@ -45,11 +45,11 @@ def run(args: list[str], variables: dict | None = None) -> None:
         raise DbtError(f"dbt {' '.join(args)} failed: {_failures(result)}")
 
 
-def _scheduler_pools(spark_context):
-    """A dbt callback that runs each node's Spark jobs in the scheduler pool of its kind.
+def _node_job_settings(spark_context):
+    """A dbt callback that labels each node's Spark jobs and runs them in its kind's pool.
 
-    It also sets the thread's job description to the node's id, so the Spark UI and event log
-    say which dbt node each query belongs to.
+    The label is the thread's job description, set to the node's id, so the Spark UI and the
+    event log (`frontier profile`) say which dbt node each query belongs to.
 
     dbt starts a node with the NodeStart event, fired in the worker thread that then runs the
     node's SQL; a scheduler pool set on that thread holds for its jobs. Tests (data and unit) go

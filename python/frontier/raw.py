@@ -11,8 +11,7 @@ Why parquet and not CSV, although the columns are text either way: a CSV line is
 a parquet extract is read column by column. At 10M transactions the ``int_transactions_validated``
 query (which runs nearly alone in a full build) took 48-54 s from CSV and 37-42 s from parquet
 (alternating, one session). Bad values still arrive as text and still get their rejection reason
-in dbt. A CSV the user has is loaded with
-``frontier load csv`` (:mod:`frontier.sources.csv_file`).
+in dbt. A CSV the user has is loaded with ``frontier load csv`` (:mod:`frontier.sources.csv_file`).
 """
 
 from __future__ import annotations
