@@ -39,9 +39,12 @@ new_transactions as (
 ),
 
 {% if is_incremental() %}
+    -- customer_id back to bigint: a union with the new rows' bigint would make it decimal(20, 0),
+    -- too wide for a long, and ranking by it sorted Java BigDecimals (the query alone: 13 s
+    -- instead of 8 s at 10M).
     kept as (
 
-        select {{ columns | join(', ') }}
+        select cast(customer_id as bigint) as customer_id, {{ columns[1:] | join(', ') }}
         from {{ this }}
         where customer_bucket in (
             select distinct pmod(new_transactions.customer_id, 8) from new_transactions
