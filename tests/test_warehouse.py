@@ -20,7 +20,9 @@ def test_each_layer_is_its_own_database(spark, built):
             "dim_customers", "dim_accounts", "dim_branches", "fct_transactions",
             "fct_daily_account_balances", "fct_loans", "fct_daily_volume",
         },
-        "features": {"feat_loan_default", "feat_customer_monthly", "feat_daily_volume"},
+        "features": {
+            "feat_loan_default", "feat_loan_behaviour", "feat_customer_monthly", "feat_daily_volume"
+        },
     }  # fmt: skip
     for layer, tables in expected.items():
         present = {t.name for t in spark.catalog.listTables(layer)}
@@ -145,18 +147,21 @@ def test_incremental_build_adds_exactly_the_new_batch(spark, built):
 
     # Incremental models that merge new rows into what they kept equal a full refresh: the
     # anomaly features (recomputed from the touched month on), each customer's latest
-    # transactions (re-ranked in the touched buckets), the merchant volume of the touched days.
+    # transactions (re-ranked in the touched buckets), the merchant volume of the touched days,
+    # the loan features (their behaviour part recomputed only for the loans new postings reach).
     merged = {
         "features.feat_transaction_anomaly": None,
         "bi.bi_customer_recent_transactions": None,
         "bi.bi_merchant_daily_volume": None,
+        "features.feat_loan_default": None,
     }
     for table in merged:
         merged[table] = spark.table(table).localCheckpoint(eager=True)
     assert merged["features.feat_transaction_anomaly"].count() == (
         spark.table("marts.fct_transactions").count()
     )
-    dbt.build(full_refresh=True, select=" ".join(t.split(".")[1] for t in merged))
+    rebuilt = [t.split(".")[1] for t in merged] + ["feat_loan_behaviour"]
+    dbt.build(full_refresh=True, select=" ".join(rebuilt))
     for table, incremental in merged.items():
         spark.catalog.refreshTable(table)
         full = spark.table(table)

@@ -1,5 +1,8 @@
--- One row per loan: the applicant's behaviour in the {{ var('feature_lookback_days') }} days
--- before the application date, and nothing from that day or later (point-in-time correct).
+-- One row per loan, the training and scoring set of the loan-default model: the applicant's
+-- behaviour in the {{ var('feature_lookback_days') }} days before the application date
+-- (feat_loan_behaviour, point-in-time correct), age and account age at application, segment,
+-- the loan's terms and the label. A table: the loans' status and the customers change in place,
+-- and joining a few thousand loans to their behaviour is cheap.
 with
 
 loans as (
@@ -8,9 +11,9 @@ loans as (
 
 ),
 
-transactions as (
+behaviour as (
 
-    select * from {{ ref('fct_transactions') }}
+    select * from {{ ref('feat_loan_behaviour') }}
 
 ),
 
@@ -23,45 +26,6 @@ customers as (
 accounts as (
 
     select * from {{ ref('dim_accounts') }}
-
-),
-
-history as (
-
-    select
-        loans.loan_id,
-        transactions.transaction_at,
-        transactions.direction,
-        transactions.channel,
-        transactions.merchant_category,
-        transactions.is_foreign,
-        cast(transactions.amount_czk as double) as amount_czk,
-        cast(transactions.balance_after_czk as double) as balance_after_czk
-    from loans
-    inner join transactions
-        on loans.account_id = transactions.account_id
-            and loans.application_date > transactions.transaction_date
-            and transactions.transaction_date
-            >= date_sub(loans.application_date, {{ var('feature_lookback_days') }})
-
-),
-
-behaviour as (
-
-    select
-        loan_id,
-        count(*) as txn_count,
-        sum(case when direction = 'credit' then amount_czk else 0 end) as credit_amount,
-        sum(case when direction = 'debit' then amount_czk else 0 end) as debit_amount,
-        avg(case when channel = 'atm' then 1.0 else 0.0 end) as atm_share,
-        avg(case when merchant_category = 'gambling' then 1.0 else 0.0 end) as gambling_share,
-        avg(case when is_foreign then 1.0 else 0.0 end) as foreign_share,
-        min(balance_after_czk) as min_balance,
-        avg(balance_after_czk) as avg_balance,
-        avg(case when balance_after_czk < 0 then 1.0 else 0.0 end) as negative_balance_share,
-        max_by(balance_after_czk, transaction_at) as last_balance
-    from history
-    group by loan_id
 
 ),
 
@@ -95,7 +59,12 @@ final as (
             as payment_to_income_ratio,
         cast(loans.is_default as int) as is_default
     from loans
-    left join behaviour on loans.loan_id = behaviour.loan_id
+    -- a loan whose account or application date changed has its old row left in an application
+    -- month that feat_loan_behaviour did not recompute: match all three
+    left join behaviour
+        on loans.loan_id = behaviour.loan_id
+            and loans.account_id = behaviour.account_id
+            and loans.application_date = behaviour.application_date
     left join customers on loans.customer_id = customers.customer_id
     left join accounts on loans.account_id = accounts.account_id
 
