@@ -5,7 +5,7 @@
 
 with
 
-monthly as (
+feature_months as (
 
     select * from {{ ref('feat_customer_monthly') }}
 
@@ -13,25 +13,26 @@ monthly as (
 
 -- The customer's next own posting after each active month: the first own posting of the
 -- nearest later month that has one (the bank's interest and fees do not show that the customer
--- is still there). A running min over the later months, which Spark computes in one pass.
-next_activity as (
+-- is still there). A running min over the later months, which Spark computes in one pass, on
+-- the rows themselves: the windows below reuse its shuffle by customer (joined back, it cost a
+-- second read and shuffle of every row).
+monthly as (
 
     select
-        customer_id,
-        feature_month,
+        *,
         min(first_own_posting_date) over (
             partition by customer_id
             order by feature_month desc
             rows between unbounded preceding and 1 preceding
         ) as next_transaction_date
-    from monthly
+    from feature_months
 
 ),
 
 observed as (
 
     select max(last_activity_date) as observed_through
-    from monthly
+    from feature_months
 
 ),
 
@@ -68,16 +69,13 @@ final as (
             when date_add(last_day(monthly.feature_month), {{ var('churn_inactivity_days') }})
                 > observed.observed_through
                 then null
-            when next_activity.next_transaction_date is null then 1
-            when datediff(next_activity.next_transaction_date, last_day(monthly.feature_month))
+            when monthly.next_transaction_date is null then 1
+            when datediff(monthly.next_transaction_date, last_day(monthly.feature_month))
                 > {{ var('churn_inactivity_days') }}
                 then 1
             else 0
         end as is_churned
     from monthly
-    inner join next_activity
-        on monthly.customer_id = next_activity.customer_id
-            and monthly.feature_month = next_activity.feature_month
     cross join observed
     window customer_months as (partition by monthly.customer_id order by monthly.feature_month)
 
