@@ -66,8 +66,9 @@ history as (
         transactions.channel,
         transactions.merchant_category,
         transactions.is_foreign,
-        cast(transactions.amount_czk as double) as amount_czk,
-        cast(transactions.balance_after_czk as double) as balance_after_czk
+        transactions.transaction_id,
+        transactions.amount_czk,
+        transactions.balance_after_czk
     from loans
     inner join transactions
         on loans.account_id = transactions.account_id
@@ -77,20 +78,27 @@ history as (
 
 ),
 
+-- Sums and means of the decimal amounts, cast to double at the end: a double sum depends on the
+-- order Spark adds the rows in, which differs between a run that reads a few months and a full
+-- refresh; the latest balance breaks ties by transaction id. So a run gives what a full
+-- refresh gives, to the bit.
 behaviour as (
 
     select
         loan_id,
         count(*) as txn_count,
-        sum(case when direction = 'credit' then amount_czk else 0 end) as credit_amount,
-        sum(case when direction = 'debit' then amount_czk else 0 end) as debit_amount,
+        cast(sum(case when direction = 'credit' then amount_czk else 0 end) as double)
+            as credit_amount,
+        cast(sum(case when direction = 'debit' then amount_czk else 0 end) as double)
+            as debit_amount,
         avg(case when channel = 'atm' then 1.0 else 0.0 end) as atm_share,
         avg(case when merchant_category = 'gambling' then 1.0 else 0.0 end) as gambling_share,
         avg(case when is_foreign then 1.0 else 0.0 end) as foreign_share,
-        min(balance_after_czk) as min_balance,
-        avg(balance_after_czk) as avg_balance,
+        cast(min(balance_after_czk) as double) as min_balance,
+        cast(avg(balance_after_czk) as double) as avg_balance,
         avg(case when balance_after_czk < 0 then 1.0 else 0.0 end) as negative_balance_share,
-        max_by(balance_after_czk, transaction_at) as last_balance
+        cast(max_by(balance_after_czk, struct(transaction_at, transaction_id)) as double)
+            as last_balance
     from history
     group by loan_id
 
