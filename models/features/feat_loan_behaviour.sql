@@ -14,8 +14,9 @@
 -- Incremental because a loan's window only changes when postings dated before its application
 -- date arrive: a run recomputes the application months of the loans that new postings can reach
 -- (applied for after the earliest new posting's date) and of loans it has not seen with this
--- account and application date, reading only the fact partitions their windows cover. A usual
--- day's batch reaches no loan and scans nothing. `facts_loaded_through` is the newest
+-- account and application date, reading only the fact partitions their windows cover. A day's
+-- batch reaches only loans applied for after it (the generator has two, after its last day: each
+-- run recomputes their month from 180 days of facts). `facts_loaded_through` is the newest
 -- `loaded_at` among the postings a run read: the high-water mark of the next run.
 
 {%- set lookback_days = var('feature_lookback_days') %}
