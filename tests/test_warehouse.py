@@ -18,7 +18,7 @@ def test_each_layer_is_its_own_database(spark, built):
         "intermediate": {"int_transactions_validated", "int_transactions_rejected"},
         "marts": {
             "dim_customers", "dim_accounts", "dim_branches", "fct_transactions",
-            "fct_daily_account_balances", "fct_loans", "fct_daily_volume",
+            "fct_daily_account_balances", "fct_loans", "fct_daily_volume", "fct_transaction_loads",
         },
         "features": {
             "feat_loan_default", "feat_loan_behaviour", "feat_customer_monthly", "feat_daily_volume"
@@ -145,8 +145,26 @@ def test_incremental_build_adds_exactly_the_new_batch(spark, built):
     )
     assert off.count() == 0
 
+    # The loads ledger names the days this run's rows fall on, with their counts: incremental
+    # models recompute those days only.
+    loads = spark.table("marts.fct_transaction_loads")
+    run_loaded_at = loads.agg(F.max("loaded_at")).first()[0]
+    logged = {
+        row.transaction_date: row.transaction_count
+        for row in loads.where(F.col("loaded_at") == run_loaded_at).collect()
+    }
+    loaded = (
+        spark.table("marts.fct_transactions")
+        .where(F.col("loaded_at") == run_loaded_at)
+        .groupBy("transaction_date")
+        .count()
+        .collect()
+    )
+    assert logged == {row.transaction_date: row["count"] for row in loaded}
+    assert sum(logged.values()) == added
+
     # Incremental models that merge new rows into what they kept equal a full refresh: the
-    # anomaly features (recomputed from the touched month on), each customer's latest
+    # anomaly features (recomputed from the first new day on), each customer's latest
     # transactions (re-ranked in the touched buckets), the merchant volume of the touched days,
     # the loan features (their behaviour part recomputed only for the loans new postings reach).
     merged = {

@@ -22,6 +22,9 @@
 
 {%- set keep = var('bi_recent_transactions') %}
 {%- set processed_through = high_water_mark('loaded_at', default='1970-01-01 00:00:00') %}
+{%- set new_days = new_batch_dates(
+    ref('fct_transaction_loads'), 'transaction_date', processed_through, 'loaded_at'
+) %}
 {%- set columns = [
     'customer_id', 'transaction_id', 'account_id', 'transaction_at', 'amount_czk', 'direction',
     'channel', 'merchant_category', 'counterparty', 'country_code', 'balance_after_czk',
@@ -35,6 +38,10 @@ new_transactions as (
     select {{ columns | join(', ') }}
     from {{ ref('bi_transactions') }}
     where loaded_at > '{{ processed_through }}'
+    {% if is_incremental() -%}
+        -- the days the new rows fall on: a filter on loaded_at alone opens every day's file
+        and {{ among_days('transaction_date', new_days) }}
+    {%- endif %}
 
 ),
 

@@ -21,9 +21,9 @@
 
 {%- set lookback_days = var('feature_lookback_days') %}
 {%- set loaded_through = high_water_mark('facts_loaded_through', default='1970-01-01 00:00:00') %}
+{%- set loads = ref('fct_transaction_loads') %}
 {%- if execute and is_incremental() %}
-    {%- set facts = ref('fct_transactions') %}
-    {%- set new_days = new_batch_dates(facts, 'transaction_date', loaded_through, 'loaded_at') %}
+    {%- set new_days = new_batch_dates(loads, 'transaction_date', loaded_through, 'loaded_at') %}
     {%- set reached = "or loans.application_date > '" ~ new_days[0] ~ "'" if new_days else '' %}
     {%- set affected -%}
         select cast(min(loans.application_date) as string)

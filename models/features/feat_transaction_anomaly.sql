@@ -11,15 +11,21 @@
 -- recent profile (amount against the previous {{ var('anomaly_profile_days') }} days, postings in
 -- the preceding minutes, seconds since the previous posting when that is within the profile
 -- window), with the confirmed-anomaly label. Only earlier postings of the account feed each row.
--- Incremental by month: every month from the first one that new transactions or new labels
--- touch is recomputed, reading the {{ var('anomaly_profile_days') }} days before it as context,
--- which is all a row's windows see, so a run gives exactly what a full refresh gives.
+-- Incremental by month: a run rewrites every month from the first one that new transactions or
+-- new labels touch. Rows from their first day on are recomputed, for the accounts that post on
+-- or after it, reading those accounts' {{ var('anomaly_profile_days') }} days before it as
+-- context, which is all a row's windows see; the rows of that month's earlier days are copied
+-- from the table, unchanged. So a run gives exactly what a full refresh gives, and a daily run
+-- windows a fifth of the accounts' recent postings instead of all of them.
 
 {%- set profile_days = var('anomaly_profile_days') %}
 {%- set profile_seconds = profile_days * 86400 %}
 {%- set loaded_through = high_water_mark('loaded_at', default='1970-01-01 00:00:00') %}
 {%- set labelled_through = high_water_mark('labelled_at', default='1970-01-01 00:00:00') %}
-{%- set from_month = first_affected_month(ref('fct_transactions'), 'transaction_date', loaded_through) %}
+{%- set new_days = new_batch_dates(
+    ref('fct_transaction_loads'), 'transaction_date', loaded_through, 'loaded_at'
+) %}
+{%- set from_date = new_days[0] if new_days else '9999-12-31' %}
 {%- if execute and is_incremental() %}
     {#- New labels of transactions loaded before this run: their months are recomputed too. The
         labels of this run's own transactions are left out first (their months are recomputed
@@ -39,6 +45,7 @@
             left anti join {{ ref('fct_transactions') }} as new_facts
                 on new_labels.transaction_id = new_facts.transaction_id
                     and new_facts.loaded_at > '{{ loaded_through }}'
+                    and {{ among_days('new_facts.transaction_date', new_days) }}
         )
 
         select /*+ broadcast(earlier) */ cast(min(facts.transaction_date) as string)
@@ -47,20 +54,44 @@
     {%- endset %}
     {%- set first_relabelled = run_query(relabelled).columns[0].values()[0] %}
     {%- if first_relabelled is not none %}
-        {%- set from_month = [from_month, first_relabelled[:7] ~ '-01'] | min %}
+        {%- set from_date = [from_date, first_relabelled] | min %}
     {%- endif %}
 {%- endif %}
+{%- set from_month = from_date[:7] ~ '-01' %}
 
 with
 
-transactions as (
+{% if is_incremental() %}
+    -- The postings of the accounts that post on or after from_date, with their context. The
+    -- windows are per account, so other accounts' rows would change nothing.
+    transactions as (
 
-    select * from {{ ref('fct_transactions') }}
-    {% if is_incremental() -%}
-        where transaction_date >= date_sub(date'{{ from_month }}', {{ profile_days }})
-    {%- endif %}
+        select /*+ broadcast(recomputed_accounts) */ facts.*
+        from {{ ref('fct_transactions') }} as facts
+        left semi join (
+            select account_id from {{ ref('fct_transactions') }}
+            where transaction_date >= '{{ from_date }}'
+        ) as recomputed_accounts
+            on facts.account_id = recomputed_accounts.account_id
+        where facts.transaction_date >= date_sub(date'{{ from_date }}', {{ profile_days }})
 
-),
+    ),
+
+    -- The rewritten month's days before from_date: no posting, label or context of theirs is new.
+    kept as (
+
+        select * from {{ this }}
+        where transaction_month = '{{ from_month }}'
+            and transaction_date < '{{ from_date }}'
+
+    ),
+{% else %}
+    transactions as (
+
+        select * from {{ ref('fct_transactions') }}
+
+    ),
+{% endif %}
 
 labels as (
 
@@ -191,9 +222,13 @@ final as (
     from profiled
     left join labels on profiled.transaction_id = labels.transaction_id
     {% if is_incremental() -%}
-        where profiled.transaction_date >= '{{ from_month }}'
+        where profiled.transaction_date >= '{{ from_date }}'
     {%- endif %}
 
 )
 
 select * from final
+{% if is_incremental() -%}
+    union all
+    select * from kept
+{%- endif %}

@@ -11,7 +11,9 @@
 -- Incremental by month, like fct_daily_account_balances.
 
 {%- set processed_through = high_water_mark('source_loaded_at', default='1970-01-01 00:00:00') %}
-{%- set from_date = first_affected_month(ref('fct_transactions'), 'transaction_date', processed_through) %}
+{%- set from_date = first_affected_month(
+    ref('fct_transaction_loads'), 'transaction_date', processed_through
+) %}
 
 with
 
