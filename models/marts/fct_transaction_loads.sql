@@ -11,7 +11,10 @@
 -- rows newer than their high-water mark fall on: a filter on loaded_at cannot prune the facts'
 -- day partitions, so asking the facts opened every day's file (at 10M, ~370 files and ~2 s of
 -- CPU per question, asked by half a dozen models per run). Appended to: a run adds the loads
--- newer than the newest one it holds.
+-- newer than the newest one it holds. Build it whenever fct_transactions is built (a plain
+-- `dbt build`, or `--select fct_transactions+`): a downstream model run after the facts but
+-- without it sees no new days, and those that take their high-water mark from the facts they
+-- read (feat_customer_monthly, feat_loan_behaviour) can then step over postings it has not listed.
 
 {%- set loaded_through = high_water_mark('loaded_at', default='1970-01-01 00:00:00') %}
 
