@@ -21,6 +21,8 @@
 
 {%- set lookback_days = var('feature_lookback_days') %}
 {%- set loaded_through = high_water_mark('facts_loaded_through', default='1970-01-01 00:00:00') %}
+{#- Outside the `execute` block on purpose: dbt records a model's dependencies while parsing,
+    when `execute` is false, and this model must run after the ledger. -#}
 {%- set loads = ref('fct_transaction_loads') %}
 {%- if execute and is_incremental() %}
     {%- set new_days = new_batch_dates(loads, 'transaction_date', loaded_through, 'loaded_at') %}
