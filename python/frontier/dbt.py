@@ -12,8 +12,11 @@ import os
 from frontier import config
 from frontier.spark import get_spark
 
-# The table whose latest batch tells an incremental build what is new.
-BATCH_LEDGER = "marts.fct_transactions"
+# What the previous build loaded: the last core batch validated (the partition column of the
+# first table) and the last load of the facts (the second: a few rows per load). Asking the
+# facts themselves opened every day's file.
+VALIDATED_BATCHES = "intermediate.int_transactions_validated"
+FACT_LOADS = "marts.fct_transaction_loads"
 
 
 class DbtError(RuntimeError):
@@ -113,15 +116,19 @@ def _has_champions() -> bool:
 
 
 def _loaded_through() -> tuple[str, str] | None:
-    """The last core-system batch and the last ``loaded_at`` in the facts (None: empty)."""
+    """The last core batch validated and the last ``loaded_at`` of the facts (None: none yet).
+
+    The batch is a partition column: Spark answers its maximum from the partition folders
+    (``spark.sql.optimizer.metadataOnly``, see config.spark_conf).
+    """
     spark = get_spark()
-    if not spark.catalog.tableExists(BATCH_LEDGER):
+    if not (spark.catalog.tableExists(VALIDATED_BATCHES) and spark.catalog.tableExists(FACT_LOADS)):
         return None
-    row = spark.sql(
-        f"select max(case when source_system <> 'stream' then batch_date end), "
-        f"cast(max(loaded_at) as string) from {BATCH_LEDGER}"
-    ).first()
-    return (row[0], row[1]) if row[1] is not None else None
+    batches_after = spark.sql(f"select max(batch_date) from {VALIDATED_BATCHES}").first()[0]
+    loaded_after = spark.sql(f"select cast(max(loaded_at) as string) from {FACT_LOADS}").first()[0]
+    if batches_after is None or loaded_after is None:
+        return None
+    return batches_after, loaded_after
 
 
 def _failures(result) -> str:
