@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 from pyspark.sql import functions as F
 
@@ -162,6 +163,17 @@ def test_incremental_build_adds_exactly_the_new_batch(spark, built):
     )
     assert logged == {row.transaction_date: row["count"] for row in loaded}
     assert sum(logged.values()) == added
+
+    # This run's data tests of the facts read exactly the rows it added: rows newer than the
+    # previous load, in the files written since the run started (older files are skipped
+    # unopened, so a wrong bound would make the tests check nothing without failing).
+    from frontier.config import project_root
+
+    compiled = project_root() / "target/compiled/frontier/models/marts/_marts__models.yml"
+    sql = (compiled / "not_null_fct_transactions_transaction_id.sql").read_text()
+    tested = re.search(r"from \((select \* from .*?)\) as dbt_subquery", sql, re.S).group(1)
+    assert "_metadata.file_modification_time" in tested
+    assert spark.sql(tested).count() == added
 
     # Incremental models that merge new rows into what they kept equal a full refresh: the
     # anomaly features (recomputed from the first new day on), each customer's latest
