@@ -1,7 +1,7 @@
 {#
   Overrides dbt's get_where_subquery, which wraps the relation every generic test reads.
   Besides the usual `where` config: on an incremental build frontier sets the vars
-  `test_batches_after` (the last core batch already loaded) and `test_loaded_after` (the last
+  `test_batches_after` (the last core batch already validated) and `test_loaded_after` (the last
   `loaded_at` of fct_transactions), and tests on the models listed in the var `batch_columns`
   read only the newer rows: columns ending in `loaded_at` compare with `test_loaded_after`, the
   others with `test_batches_after`. A full build (no vars) tests every row. Cross-batch guarantees (one accepted row per transaction id) are enforced by
