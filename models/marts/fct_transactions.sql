@@ -18,22 +18,11 @@
 -- and a core posting the stream already delivered keeps the streamed row.
 
 {%- set core_source = var('core_source', 'core') %}
-{#- The core mark is normally one of the last batches validated: asked first among the rows of
-    the last month of batches (Spark skips older row groups by their batch_date statistics
-    instead of reading every day's rows; at 10M ~1 s instead of ~2.5 s). -#}
-{%- set recent_batches_from = none %}
-{%- if execute and is_incremental() %}
-    {%- set newest_batch = run_query(
-        'select max(batch_date) from ' ~ ref('int_transactions_validated')
-    ).columns[0].values()[0] %}
-    {%- if newest_batch %}
-        {%- set recent_batches_from = (
-            modules.datetime.date.fromisoformat(newest_batch) - modules.datetime.timedelta(days=31)
-        ).isoformat() %}
-    {%- endif %}
-{%- endif %}
+{#- `validated_through` (passed by frontier build: the last batch validated before this run) is
+    where the core mark usually is: asked first among the rows at or above it, Spark skips the
+    older row groups by their batch_date statistics (at 10M ~1 s instead of ~2.5 s). -#}
 {%- set core_through = high_water_mark(
-    'batch_date', where="source_system <> 'stream'", at_least=recent_batches_from
+    'batch_date', where="source_system <> 'stream'", at_least=var('validated_through', none)
 ) %}
 {%- set stream_through = high_water_mark(
     'ingested_at', default='1970-01-01 00:00:00', where="source_system = 'stream'"

@@ -305,12 +305,6 @@ def spark_conf(warehouse: Paths | None = None) -> dict[str, str]:
         # List partition folders on the driver: a distributed listing job per query costs
         # seconds of task scheduling on two cores for a table with hundreds of day partitions.
         "spark.sql.sources.parallelPartitionDiscovery.threshold": "100000",
-        # A query that reads only partition columns (the high-water marks `max(batch_date)` of
-        # batch-partitioned tables) is answered from the partition folders instead of opening
-        # every partition's file. Off by default since Spark 3.0 (SPARK-26709): a partition
-        # holding only empty files would still count. Spark writes no file for a partition
-        # without rows, and this warehouse's partitioned tables are written by Spark only.
-        "spark.sql.optimizer.metadataOnly": "true",
         "spark.sql.session.timeZone": "UTC",
         # Long-lived sessions (the Thrift server) re-read a table's files at most this old, so
         # partitions and files that the stream or another job adds show up without a REFRESH.

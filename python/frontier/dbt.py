@@ -76,9 +76,10 @@ def _node_job_settings(spark_context):
 def build(full_refresh: bool = False, select: str | None = None) -> None:
     """``dbt build``: everything on a full refresh; on an incremental run, what is new.
 
-    An incremental run passes the last loaded core batch and ``loaded_at`` as
+    An incremental run passes the last validated core batch and ``loaded_at`` as
     ``test_batches_after`` / ``test_loaded_after``, so the data tests of batch-tracked models
-    check the rows this run added (see macros/warehouse/get_where_subquery.sql), and leaves out
+    check the rows this run added (see macros/warehouse/get_where_subquery.sql), the batch again
+    as ``validated_through``, where the models' high-water marks look first, and leaves out
     dbt unit tests, which test logic, not data (they run with every full build and in CI).
     The stream's tables are sources, so they are created (empty) when the stream has not run.
     """
@@ -96,9 +97,15 @@ def build(full_refresh: bool = False, select: str | None = None) -> None:
         args.append("--full-refresh")
     elif loaded_through:
         batches_after, loaded_after = loaded_through
-        test_vars = {"test_batches_after": batches_after, "test_loaded_after": loaded_after}
+        incremental_vars = {
+            "test_batches_after": batches_after,
+            "test_loaded_after": loaded_after,
+            # A hint for the high-water marks of batch-tracked models (high_water_mark's
+            # at_least): the batch they have usually reached.
+            "validated_through": batches_after,
+        }
         args += ["--exclude-resource-type", "unit_test"]
-        run(args, test_vars)
+        run(args, incremental_vars)
         return
     run(args)
 
@@ -118,13 +125,20 @@ def _has_champions() -> bool:
 def _loaded_through() -> tuple[str, str] | None:
     """The last core batch validated and the last ``loaded_at`` of the facts (None: none yet).
 
-    The batch is a partition column: Spark answers its maximum from the partition folders
-    (``spark.sql.optimizer.metadataOnly``, see config.spark_conf).
+    The batch is a partition column: with Spark's metadata-only optimisation its maximum comes
+    from the partition folders instead of every batch's file. The optimisation is off by default
+    and stays off elsewhere: it answers wrongly for a partition holding only empty files, and
+    for aggregates of ``input_file_name()`` (measured: one distinct file for a whole table). It
+    is switched on for this one query, before dbt starts any thread.
     """
     spark = get_spark()
     if not (spark.catalog.tableExists(VALIDATED_BATCHES) and spark.catalog.tableExists(FACT_LOADS)):
         return None
-    batches_after = spark.sql(f"select max(batch_date) from {VALIDATED_BATCHES}").first()[0]
+    spark.conf.set("spark.sql.optimizer.metadataOnly", "true")
+    try:
+        batches_after = spark.sql(f"select max(batch_date) from {VALIDATED_BATCHES}").first()[0]
+    finally:
+        spark.conf.unset("spark.sql.optimizer.metadataOnly")
     loaded_after = spark.sql(f"select cast(max(loaded_at) as string) from {FACT_LOADS}").first()[0]
     if batches_after is None or loaded_after is None:
         return None
