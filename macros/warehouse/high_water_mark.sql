@@ -17,20 +17,18 @@
                 ~ model.name ~ '`.'
             ) -}}
         {%- endif -%}
-        {%- set attempts = [[where] if where else []] -%}
+        {%- set filters = [where] if where else [] -%}
+        {%- set query = 'select max(' ~ column ~ ') from ' ~ this -%}
+        {%- set value = none -%}
         {%- if at_least is not none -%}
-            {%- do attempts.insert(0, attempts[0] + [column ~ " >= '" ~ at_least ~ "'"]) -%}
+            {%- set hinted = filters + [column ~ " >= '" ~ at_least ~ "'"] -%}
+            {%- set value = run_query(query ~ ' where ' ~ hinted | join(' and '))
+                .columns[0].values()[0] -%}
         {%- endif -%}
-        {%- set found = [] -%}
-        {%- for filters in attempts if not found -%}
-            {%- set query = 'select max(' ~ column ~ ') from ' ~ this
-                ~ (' where ' ~ filters | join(' and ') if filters else '') -%}
-            {%- set value = run_query(query).columns[0].values()[0] -%}
-            {%- if value is not none -%}
-                {%- do found.append(value) -%}
-            {%- endif -%}
-        {%- endfor -%}
-        {%- set value = found[0] if found else none -%}
+        {%- if value is none -%}
+            {%- set value = run_query(query ~ (' where ' ~ filters | join(' and ') if filters else ''))
+                .columns[0].values()[0] -%}
+        {%- endif -%}
         {{- return(value | string if value is not none else default) -}}
     {%- else -%}
         {{- return(default) -}}

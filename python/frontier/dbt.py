@@ -77,9 +77,9 @@ def build(full_refresh: bool = False, select: str | None = None) -> None:
     """``dbt build``: everything on a full refresh; on an incremental run, what is new.
 
     An incremental run passes the last validated core batch and ``loaded_at`` as
-    ``test_batches_after`` / ``test_loaded_after``, so the data tests of batch-tracked models
-    check the rows this run added (see macros/warehouse/get_where_subquery.sql), the batch again
-    as ``validated_through``, where the models' high-water marks look first, and leaves out
+    ``validated_through`` / ``test_loaded_after``, so the data tests of batch-tracked models
+    check the rows this run added (see macros/warehouse/get_where_subquery.sql) and the models'
+    high-water marks look first at or above that batch (high_water_mark's at_least), and leaves out
     dbt unit tests, which test logic, not data (they run with every full build and in CI).
     The stream's tables are sources, so they are created (empty) when the stream has not run.
     """
@@ -97,13 +97,7 @@ def build(full_refresh: bool = False, select: str | None = None) -> None:
         args.append("--full-refresh")
     elif loaded_through:
         batches_after, loaded_after = loaded_through
-        incremental_vars = {
-            "test_batches_after": batches_after,
-            "test_loaded_after": loaded_after,
-            # A hint for the high-water marks of batch-tracked models (high_water_mark's
-            # at_least): the batch they have usually reached.
-            "validated_through": batches_after,
-        }
+        incremental_vars = {"validated_through": batches_after, "test_loaded_after": loaded_after}
         args += ["--exclude-resource-type", "unit_test"]
         run(args, incremental_vars)
         return
