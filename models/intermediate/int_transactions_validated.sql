@@ -54,6 +54,39 @@ fx_rates as (
     ),
 {% endif %}
 
+-- Ids that landed more than once (usually none; a day's batch landed twice, ~17,000): only their
+-- rows are ranked. A window over every id shuffled and sorted the whole landing; the broadcast
+-- joins leave the other rows in place (the full-refresh query alone at 10M: 27-29 s instead of
+-- 37-40 s).
+repeated_ids as (
+
+    select transaction_id from transactions
+    group by transaction_id
+    having count(*) > 1
+
+),
+
+ranked as (
+
+    select /*+ broadcast(repeated_ids) */
+        transactions.*,
+        1 as id_occurrence
+    from transactions
+    left anti join repeated_ids on transactions.transaction_id = repeated_ids.transaction_id
+
+    union all
+
+    select /*+ broadcast(repeated_ids) */
+        transactions.*,
+        row_number() over (
+            partition by transactions.transaction_id
+            order by transactions.batch_date, transactions.transaction_at, transactions.amount_raw
+        ) as id_occurrence
+    from transactions
+    left semi join repeated_ids on transactions.transaction_id = repeated_ids.transaction_id
+
+),
+
 checked as (
 
     select
@@ -62,15 +95,11 @@ checked as (
         fx_rates.czk_per_unit,
         accounts.account_id is not null as is_known_account,
         {% if is_incremental() %}
-            already_accepted.accepted_batch_date,
+            already_accepted.accepted_batch_date
         {% else %}
-            cast(null as string) as accepted_batch_date,
+            cast(null as string) as accepted_batch_date
         {% endif %}
-        row_number() over (
-            partition by transactions.transaction_id
-            order by transactions.batch_date, transactions.transaction_at, transactions.amount_raw
-        ) as id_occurrence
-    from transactions
+    from ranked as transactions
     left join accounts on transactions.account_id = accounts.account_id
     left join fx_rates on transactions.currency_code = fx_rates.currency
     {% if is_incremental() -%}
