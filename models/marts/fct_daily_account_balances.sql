@@ -24,6 +24,11 @@ transactions as (
 
     select * from {{ ref('fct_transactions') }}
     where transaction_date >= '{{ from_date }}'
+    -- One shuffle by account serves both the daily aggregate and the running balance. Left to
+    -- the planner, the aggregate (sort-based: max_by over a struct) sorts every posting, shuffles
+    -- by account and day, sorts again, and the window shuffles by account once more (at 10M
+    -- postings ~11 s of a full build).
+    distribute by account_id
 
 ),
 
