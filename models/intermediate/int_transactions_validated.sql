@@ -90,7 +90,7 @@ ranked as (
 checked as (
 
     select
-        transactions.*,
+        ranked.*,
         accounts.opened_date as account_opened_date,
         fx_rates.czk_per_unit,
         accounts.account_id is not null as is_known_account,
@@ -99,12 +99,12 @@ checked as (
         {% else %}
             cast(null as string) as accepted_batch_date
         {% endif %}
-    from ranked as transactions
-    left join accounts on transactions.account_id = accounts.account_id
-    left join fx_rates on transactions.currency_code = fx_rates.currency
+    from ranked
+    left join accounts on ranked.account_id = accounts.account_id
+    left join fx_rates on ranked.currency_code = fx_rates.currency
     {% if is_incremental() -%}
         left join already_accepted
-            on transactions.transaction_id = already_accepted.transaction_id
+            on ranked.transaction_id = already_accepted.transaction_id
     {%- endif %}
 
 ),
