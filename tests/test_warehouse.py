@@ -8,7 +8,7 @@ import re
 from pyspark.sql import functions as F
 
 from frontier import cli, dbt
-from frontier.config import LAYERS
+from frontier.config import LAYERS, project_root
 
 
 def test_each_layer_is_its_own_database(spark, built):
@@ -167,8 +167,6 @@ def test_incremental_build_adds_exactly_the_new_batch(spark, built):
     # This run's data tests of the facts read exactly the rows it added: rows newer than the
     # previous load, in the files written since the run started (older files are skipped
     # unopened, so a wrong bound would make the tests check nothing without failing).
-    from frontier.config import project_root
-
     compiled = project_root() / "target/compiled/frontier/models/marts/_marts__models.yml"
     sql = (compiled / "not_null_fct_transactions_transaction_id.sql").read_text()
     tested = re.search(r"from \((select \* from .*?)\) as dbt_subquery", sql, re.S).group(1)
@@ -204,8 +202,6 @@ def test_incremental_build_adds_exactly_the_new_batch(spark, built):
 
 
 def test_dbt_docs_generate_writes_the_catalog(spark, built):
-    from frontier.config import project_root
-
     dbt.run(["docs", "generate"])
     catalog = json.loads((project_root() / "target" / "catalog.json").read_text())
     assert "model.frontier.fct_transactions" in catalog["nodes"]

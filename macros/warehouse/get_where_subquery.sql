@@ -1,10 +1,11 @@
 {#
   Overrides dbt's get_where_subquery, which wraps the relation every generic test reads.
   Besides the usual `where` config: on an incremental build frontier sets the vars
-  `validated_through` (the last core batch validated before the run) and `test_loaded_after` (the last
-  `loaded_at` of fct_transactions), and tests on the models listed in the var `batch_columns`
-  read only the newer rows: columns ending in `loaded_at` compare with `test_loaded_after`, the
-  others with `validated_through`. A full build (no vars) tests every row. Cross-batch guarantees (one accepted row per transaction id) are enforced by
+  `validated_through` (the last core batch validated before the run) and `test_loaded_after`
+  (the last `loaded_at` of fct_transactions), and tests on the models listed in the var
+  `batch_columns` read only the newer rows: columns ending in `loaded_at` compare with
+  `test_loaded_after`, the others with `validated_through`. A full build (no vars) tests every
+  row. Cross-batch guarantees (one accepted row per transaction id) are enforced by
   int_transactions_validated, not by re-scanning history on every run.
 #}
 {% macro get_where_subquery(relation) -%}

@@ -77,10 +77,11 @@ def build(full_refresh: bool = False, select: str | None = None) -> None:
     """``dbt build``: everything on a full refresh; on an incremental run, what is new.
 
     An incremental run passes the last validated core batch and ``loaded_at`` as
-    ``validated_through`` / ``test_loaded_after``, so the data tests of batch-tracked models
-    check the rows this run added (see macros/warehouse/get_where_subquery.sql) and the models'
-    high-water marks look first at or above that batch (high_water_mark's at_least), and leaves out
-    dbt unit tests, which test logic, not data (they run with every full build and in CI).
+    ``validated_through`` / ``test_loaded_after``: the data tests of batch-tracked models check
+    the rows this run added (see macros/warehouse/get_where_subquery.sql), and the models'
+    high-water marks look first at or above that batch (high_water_mark's ``at_least``). It
+    leaves out dbt unit tests, which test logic, not data (they run with every full build and
+    in CI).
     The stream's tables are sources, so they are created (empty) when the stream has not run.
     """
     from frontier.stream import job
@@ -96,8 +97,11 @@ def build(full_refresh: bool = False, select: str | None = None) -> None:
     if full_refresh:
         args.append("--full-refresh")
     elif loaded_through:
-        batches_after, loaded_after = loaded_through
-        incremental_vars = {"validated_through": batches_after, "test_loaded_after": loaded_after}
+        validated_through, loaded_after = loaded_through
+        incremental_vars = {
+            "validated_through": validated_through,
+            "test_loaded_after": loaded_after,
+        }
         args += ["--exclude-resource-type", "unit_test"]
         run(args, incremental_vars)
         return
