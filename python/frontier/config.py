@@ -294,6 +294,11 @@ def spark_conf(warehouse: Paths | None = None) -> dict[str, str]:
         "spark.sql.adaptive.advisoryPartitionSizeInBytes": "64m",
         "spark.sql.autoBroadcastJoinThreshold": "64m",
         "spark.sql.files.maxPartitionBytes": "128m",
+        # Generated query code kept compiled for reuse. A daily dbt build compiles ~540 distinct
+        # classes; with the default cache of 100 the next run compiled ~650 again (Janino, then
+        # the JIT's C2 on the new classes), with 5000 ~50. At 10M, the 2nd and 3rd daily run of
+        # one process: 56.1 / 48.0 s instead of 62.0 / 54.1 s.
+        "spark.sql.codegen.cache.maxEntries": "5000",
         "spark.sql.sources.partitionOverwriteMode": "dynamic",
         # Parquet timestamps as INT64 micros, not Spark's legacy INT96: INT96 columns carry no
         # min/max statistics, so a filter such as `loaded_at > …` could skip nothing.
