@@ -273,8 +273,7 @@ def spark_conf(warehouse: Paths | None = None) -> dict[str, str]:
     # server's too): in the 10M bench, 344 young collections of 22 ms on average and 15 full
     # ones of 240 ms.
     java_opts = (
-        f"-Dderby.system.home={p.home} -Dlog4j2.configurationFile=file:{log4j}"
-        " -XX:+UseParallelGC"
+        f"-Dderby.system.home={p.home} -Dlog4j2.configurationFile=file:{log4j} -XX:+UseParallelGC"
     )
     conf = {
         "spark.app.name": "frontier",
