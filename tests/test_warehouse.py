@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import re
 
 from pyspark.sql import functions as F
 
-from frontier import cli, dbt
+from frontier import cli, dbt, raw
 from frontier.config import LAYERS, project_root
 
 
@@ -131,7 +132,31 @@ def test_incremental_build_adds_exactly_the_new_batch(spark, built):
     volume_before = spark.table("marts.fct_daily_volume").agg(F.sum("transaction_count")).first()[0]
     day, landed = land_next_day(spark)
     assert landed > 0
+    # With the day, a label that arrives late for a transaction of an earlier month: the anomaly
+    # features recompute that month too (checked against a full refresh below).
+    labels = spark.table("raw.fraud_anomaly_labels")
+    late = (
+        spark.table("marts.fct_transactions")
+        .where(F.col("source_system") == "core")
+        .join(labels, "transaction_id", "left_anti")
+        .orderBy("transaction_date", "transaction_id")
+        .first()
+    )
+    assert late.transaction_date.strftime("%Y-%m") < day[:7]
+    late_label = labels.select(
+        F.lit(late.transaction_id).alias("transaction_id"),
+        F.first("anomaly_type").alias("anomaly_type"),
+        F.date_format(
+            F.max(F.to_timestamp("labelled_at")) + F.expr("interval 1 hour"), "yyyy-MM-dd HH:mm:ss"
+        ).alias("labelled_at"),
+    )
+    next_day = (dt.date.fromisoformat(day) + dt.timedelta(days=1)).isoformat()
+    raw.land_batch(spark, "fraud", "anomaly_labels", late_label, next_day)
     dbt.build()
+    relabelled = spark.table("features.feat_transaction_anomaly").where(
+        F.col("transaction_id") == late.transaction_id
+    )
+    assert [r.is_anomaly for r in relabelled.collect()] == [1]
 
     facts = _core_facts(spark)
     assert facts.count() == before + landed
@@ -174,10 +199,11 @@ def test_incremental_build_adds_exactly_the_new_batch(spark, built):
     assert spark.sql(tested).count() == added
 
     # Incremental models that merge new rows into what they kept equal a full refresh: the
-    # anomaly features (recomputed from the first new day on), each customer's latest
-    # transactions (re-ranked in the touched buckets), the merchant volume of the touched days,
-    # the loan features (their behaviour part recomputed only for the loans new postings reach),
-    # the churn features (recent months, continuing the kept rows' trend and month count).
+    # anomaly features (recomputed from the first new day, or the late label's month, on), each
+    # customer's latest transactions (re-ranked in the touched buckets), the merchant volume of
+    # the touched days, the loan features (their behaviour part recomputed only for the loans new
+    # postings reach), the churn features (recent months, continuing the kept rows' trend and
+    # month count).
     merged = {
         "features.feat_transaction_anomaly": None,
         "features.feat_customer_churn": None,
