@@ -1,10 +1,10 @@
 {#
   Overrides dbt's get_where_subquery, which wraps the relation every generic test reads.
-  Besides the usual `where` config: on an incremental build frontier sets the vars
+  Besides the usual `where` config: on an incremental build frontier hands over (build_hint)
   `validated_through` (the last core batch validated before the run) and `test_loaded_after`
   (the last `loaded_at` of fct_transactions), and tests on the models listed in the var
   `batch_columns` read only the newer rows: columns ending in `loaded_at` compare with
-  `test_loaded_after`, the others with `validated_through`. A full build (no vars) tests every
+  `test_loaded_after`, the others with `validated_through`. A full build (no hints) tests every
   row. Cross-batch guarantees (one accepted row per transaction id) are enforced by
   int_transactions_validated, not by re-scanning history on every run.
 #}
@@ -15,9 +15,8 @@
         {%- do filters.append(where) -%}
     {%- endif -%}
     {%- set column = var('batch_columns', {}).get(relation.identifier) -%}
-    {%- set after = var(
-        'test_loaded_after' if column and column.endswith('loaded_at') else 'validated_through',
-        none
+    {%- set after = build_hint(
+        'test_loaded_after' if column and column.endswith('loaded_at') else 'validated_through'
     ) -%}
     {%- if after and column -%}
         {%- do filters.append(column ~ " > '" ~ after ~ "'") -%}

@@ -10,10 +10,10 @@
 -- Incremental by landed batch: a run reads only batches newer than the last one processed and
 -- checks their ids against the postings already accepted.
 
-{#- With `validated_through` (frontier build passes this model's last batch) the mark is asked
-    first over that batch's partition alone instead of every batch's file. -#}
+{#- With `validated_through` (frontier build hands over this model's last batch, build_hint)
+    the mark is asked first over that batch's partition alone instead of every batch's file. -#}
 {%- set processed_through = high_water_mark(
-    'batch_date', at_least=var('validated_through', none)
+    'batch_date', at_least=build_hint('validated_through')
 ) %}
 
 with

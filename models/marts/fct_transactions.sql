@@ -18,11 +18,12 @@
 -- and a core posting the stream already delivered keeps the streamed row.
 
 {%- set core_source = var('core_source', 'core') %}
-{#- `validated_through` (passed by frontier build: the last batch validated before this run) is
-    where the core mark usually is: asked first among the rows at or above it, Spark skips the
-    older row groups by their batch_date statistics (at 10M ~1 s instead of ~2.5 s). -#}
+{#- `validated_through` (handed over by frontier build, build_hint: the last batch validated
+    before this run) is where the core mark usually is: asked first among the rows at or above
+    it, Spark skips the older row groups by their batch_date statistics (at 10M ~1 s instead of
+    ~2.5 s). -#}
 {%- set core_through = high_water_mark(
-    'batch_date', where="source_system <> 'stream'", at_least=var('validated_through', none)
+    'batch_date', where="source_system <> 'stream'", at_least=build_hint('validated_through')
 ) %}
 {%- set stream_through = high_water_mark(
     'ingested_at', default='1970-01-01 00:00:00', where="source_system = 'stream'"

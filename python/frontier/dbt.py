@@ -23,11 +23,18 @@ class DbtError(RuntimeError):
     pass
 
 
-def run(args: list[str], variables: dict | None = None) -> None:
+# Values `frontier build` hands one dbt invocation (the macro build_hint reads them).
+BUILD_HINTS = ("validated_through", "test_loaded_after")
+
+
+def run(args: list[str], variables: dict | None = None, hints: dict | None = None) -> None:
     """Run ``dbt <args>`` against the project; raise DbtError when dbt reports a failure.
 
     ``core_source`` (which core banking system the marts read, see config.core_source) is always
     passed, with the core source's own settings from dbt_project.yml's ``core_sources``.
+    ``hints`` (names from BUILD_HINTS) go in environment variables ``FRONTIER_<NAME>``, and the
+    ones not given are unset: --vars that change from run to run make dbt parse the whole
+    project again (~2 s of CPU); the hints are read at execution only, so nothing is re-parsed.
     """
     from dbt.cli.main import dbtRunner
 
@@ -35,6 +42,15 @@ def run(args: list[str], variables: dict | None = None) -> None:
     source = config.core_source()
     settings = config.dbt_var("core_sources").get(source) or {}
     args = [*args, "--vars", json.dumps({"core_source": source, **settings, **(variables or {})})]
+    unknown = set(hints or {}) - set(BUILD_HINTS)
+    if unknown:
+        raise ValueError(f"unknown build hints {sorted(unknown)}; known: {BUILD_HINTS}")
+    for name in BUILD_HINTS:
+        value = (hints or {}).get(name)
+        if value is None:
+            os.environ.pop(f"FRONTIER_{name.upper()}", None)
+        else:
+            os.environ[f"FRONTIER_{name.upper()}"] = str(value)
     root = config.project_root()
     os.environ.setdefault("DBT_PROFILES_DIR", str(root / "profiles"))
     cwd = os.getcwd()
@@ -76,12 +92,12 @@ def _node_job_settings(spark_context):
 def build(full_refresh: bool = False, select: str | None = None) -> None:
     """``dbt build``: everything on a full refresh; on an incremental run, what is new.
 
-    An incremental run passes the last validated core batch and ``loaded_at`` as
-    ``validated_through`` / ``test_loaded_after``: the data tests of batch-tracked models check
-    the rows this run added (see macros/warehouse/get_where_subquery.sql), and the models'
-    high-water marks look first at or above that batch (high_water_mark's ``at_least``). It
-    leaves out dbt unit tests, which test logic, not data (they run with every full build and
-    in CI).
+    An incremental run hands over the last validated core batch and ``loaded_at`` as the build
+    hints ``validated_through`` / ``test_loaded_after`` (see run): the data tests of
+    batch-tracked models check the rows this run added (see
+    macros/warehouse/get_where_subquery.sql), and the models' high-water marks look first at or
+    above that batch (high_water_mark's ``at_least``). It leaves out dbt unit tests, which test
+    logic, not data (they run with every full build and in CI).
     The stream's tables are sources, so they are created (empty) when the stream has not run.
     """
     from frontier.stream import job
@@ -98,12 +114,9 @@ def build(full_refresh: bool = False, select: str | None = None) -> None:
         args.append("--full-refresh")
     elif loaded_through:
         validated_through, loaded_after = loaded_through
-        incremental_vars = {
-            "validated_through": validated_through,
-            "test_loaded_after": loaded_after,
-        }
+        hints = {"validated_through": validated_through, "test_loaded_after": loaded_after}
         args += ["--exclude-resource-type", "unit_test"]
-        run(args, incremental_vars)
+        run(args, hints=hints)
         return
     run(args)
 
