@@ -202,11 +202,9 @@ def test_incremental_build_adds_exactly_the_new_batch(spark, built):
     # anomaly features (recomputed from the first new day, or the late label's month, on), each
     # customer's latest transactions (re-ranked in the touched buckets), the merchant volume of
     # the touched days, the loan features (their behaviour part recomputed only for the loans new
-    # postings reach), the churn features (recent months, continuing the kept rows' trend and
-    # month count).
+    # postings reach).
     merged = {
         "features.feat_transaction_anomaly": None,
-        "features.feat_customer_churn": None,
         "bi.bi_customer_recent_transactions": None,
         "bi.bi_merchant_daily_volume": None,
         "features.feat_loan_default": None,
