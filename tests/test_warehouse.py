@@ -125,7 +125,7 @@ def test_volume_features_are_dense_with_lags(spark, built):
 
 
 def test_incremental_build_adds_exactly_the_new_batch(spark, built):
-    from frontier.generator import land_next_day
+    from frontier.generator import LABEL_SOURCE, land_next_day
 
     before = _core_facts(spark).count()
     all_before = spark.table("marts.fct_transactions").count()
@@ -134,7 +134,7 @@ def test_incremental_build_adds_exactly_the_new_batch(spark, built):
     assert landed > 0
     # With the day, a label that arrives late for a transaction of an earlier month: the anomaly
     # features recompute that month too (checked against a full refresh below).
-    labels = spark.table("raw.fraud_anomaly_labels")
+    labels = spark.table(f"raw.{LABEL_SOURCE}_anomaly_labels")
     late = (
         spark.table("marts.fct_transactions")
         .where(F.col("source_system") == "core")
@@ -151,7 +151,7 @@ def test_incremental_build_adds_exactly_the_new_batch(spark, built):
         ).alias("labelled_at"),
     )
     next_day = (dt.date.fromisoformat(day) + dt.timedelta(days=1)).isoformat()
-    raw.land_batch(spark, "fraud", "anomaly_labels", late_label, next_day)
+    raw.land_batch(spark, LABEL_SOURCE, "anomaly_labels", late_label, next_day)
     dbt.build()
     relabelled = spark.table("features.feat_transaction_anomaly").where(
         F.col("transaction_id") == late.transaction_id

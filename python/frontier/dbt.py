@@ -27,7 +27,7 @@ class DbtError(RuntimeError):
 BUILD_HINTS = ("validated_through", "test_loaded_after")
 
 
-def run(args: list[str], variables: dict | None = None, hints: dict | None = None) -> None:
+def run(args: list[str], hints: dict | None = None) -> None:
     """Run ``dbt <args>`` against the project; raise DbtError when dbt reports a failure.
 
     ``core_source`` (which core banking system the marts read, see config.core_source) is always
@@ -41,7 +41,7 @@ def run(args: list[str], variables: dict | None = None, hints: dict | None = Non
     spark_context = get_spark().sparkContext
     source = config.core_source()
     settings = config.dbt_var("core_sources").get(source) or {}
-    args = [*args, "--vars", json.dumps({"core_source": source, **settings, **(variables or {})})]
+    args = [*args, "--vars", json.dumps({"core_source": source, **settings})]
     unknown = set(hints or {}) - set(BUILD_HINTS)
     if unknown:
         raise ValueError(f"unknown build hints {sorted(unknown)}; known: {BUILD_HINTS}")
