@@ -10,6 +10,7 @@ from pyspark.sql import functions as F
 
 from frontier import cli, dbt, raw
 from frontier.config import LAYERS, project_root
+from frontier.generator import LABEL_SOURCE
 
 
 def test_each_layer_is_its_own_database(spark, built):
@@ -124,16 +125,9 @@ def test_volume_features_are_dense_with_lags(spark, built):
     assert row.count_lag_7 == week_before.transaction_count
 
 
-def test_incremental_build_adds_exactly_the_new_batch(spark, built):
-    from frontier.generator import LABEL_SOURCE, land_next_day
-
-    before = _core_facts(spark).count()
-    all_before = spark.table("marts.fct_transactions").count()
-    volume_before = spark.table("marts.fct_daily_volume").agg(F.sum("transaction_count")).first()[0]
-    day, landed = land_next_day(spark)
-    assert landed > 0
-    # With the day, a label that arrives late for a transaction of an earlier month: the anomaly
-    # features recompute that month too (checked against a full refresh below).
+def _land_late_label(spark, batch_date: str):
+    """Label the earliest unlabelled core transaction as an anomaly, in a fraud batch landed as
+    ``batch_date``, an hour after the latest label; return that transaction's fact row."""
     labels = spark.table(f"raw.{LABEL_SOURCE}_anomaly_labels")
     late = (
         spark.table("marts.fct_transactions")
@@ -142,7 +136,6 @@ def test_incremental_build_adds_exactly_the_new_batch(spark, built):
         .orderBy("transaction_date", "transaction_id")
         .first()
     )
-    assert late.transaction_date.strftime("%Y-%m") < day[:7]
     late_label = labels.select(
         F.lit(late.transaction_id).alias("transaction_id"),
         F.first("anomaly_type").alias("anomaly_type"),
@@ -150,8 +143,23 @@ def test_incremental_build_adds_exactly_the_new_batch(spark, built):
             F.max(F.to_timestamp("labelled_at")) + F.expr("interval 1 hour"), "yyyy-MM-dd HH:mm:ss"
         ).alias("labelled_at"),
     )
+    raw.land_batch(spark, LABEL_SOURCE, "anomaly_labels", late_label, batch_date)
+    return late
+
+
+def test_incremental_build_adds_exactly_the_new_batch(spark, built):
+    from frontier.generator import land_next_day
+
+    before = _core_facts(spark).count()
+    all_before = spark.table("marts.fct_transactions").count()
+    volume_before = spark.table("marts.fct_daily_volume").agg(F.sum("transaction_count")).first()[0]
+    day, landed = land_next_day(spark)
+    assert landed > 0
+    # With the day, a label that arrives late for a transaction of an earlier month: the anomaly
+    # features recompute that month too (checked against a full refresh below).
     next_day = (dt.date.fromisoformat(day) + dt.timedelta(days=1)).isoformat()
-    raw.land_batch(spark, LABEL_SOURCE, "anomaly_labels", late_label, next_day)
+    late = _land_late_label(spark, next_day)
+    assert late.transaction_date.strftime("%Y-%m") < day[:7]
     dbt.build()
     relabelled = spark.table("features.feat_transaction_anomaly").where(
         F.col("transaction_id") == late.transaction_id
@@ -225,6 +233,32 @@ def test_incremental_build_adds_exactly_the_new_batch(spark, built):
     # A second run with nothing new changes nothing.
     dbt.build()
     assert _core_facts(spark).count() == before + landed
+
+
+def test_a_build_leaves_out_what_no_changed_source_reaches(spark, built):
+    results = project_root() / "target" / "run_results.json"
+    dbt.build()  # everything, unless the previous build was recorded (then: nothing changed)
+    last = json.loads(results.read_text())["metadata"]["invocation_id"]
+    dbt.build()
+    assert json.loads(results.read_text())["metadata"]["invocation_id"] == last  # no dbt run
+
+    labels = spark.table(f"raw.{LABEL_SOURCE}_anomaly_labels")
+    latest_batch = labels.agg(F.max("batch_date")).first()[0]
+    batch = (dt.date.fromisoformat(latest_batch) + dt.timedelta(days=1)).isoformat()
+    late = _land_late_label(spark, batch)
+    dbt.build()
+    ran = {r["unique_id"] for r in json.loads(results.read_text())["results"]}
+    assert "model.frontier.feat_transaction_anomaly" in ran
+    # The facts, the dimensions and the seeds read nothing that changed.
+    assert not ran & {
+        "model.frontier.fct_transactions",
+        "model.frontier.dim_customers",
+        "seed.frontier.fx_rates",
+    }
+    relabelled = spark.table("features.feat_transaction_anomaly").where(
+        F.col("transaction_id") == late.transaction_id
+    )
+    assert [r.is_anomaly for r in relabelled.collect()] == [1]
 
 
 def test_dbt_docs_generate_writes_the_catalog(spark, built):

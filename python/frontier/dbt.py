@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 
-from frontier import config
+from frontier import build_inputs, config
 from frontier.spark import get_spark
 
 # What the previous build loaded: the last core batch validated (the partition column of the
@@ -39,9 +40,7 @@ def run(args: list[str], hints: dict | None = None) -> None:
     from dbt.cli.main import dbtRunner
 
     spark_context = get_spark().sparkContext
-    source = config.core_source()
-    settings = config.dbt_var("core_sources").get(source) or {}
-    args = [*args, "--vars", json.dumps({"core_source": source, **settings})]
+    args = [*args, "--vars", _vars()]
     unknown = set(hints or {}) - set(BUILD_HINTS)
     if unknown:
         raise ValueError(f"unknown build hints {sorted(unknown)}; known: {BUILD_HINTS}")
@@ -62,6 +61,13 @@ def run(args: list[str], hints: dict | None = None) -> None:
         os.chdir(cwd)
     if not result.success:
         raise DbtError(f"dbt {' '.join(args)} failed: {_failures(result)}")
+
+
+def _vars() -> str:
+    """The dbt vars of every run: the core source and its settings (see run)."""
+    source = config.core_source()
+    settings = config.dbt_var("core_sources").get(source) or {}
+    return json.dumps({"core_source": source, **settings})
 
 
 def _node_job_settings(spark_context):
@@ -98,27 +104,52 @@ def build(full_refresh: bool = False, select: str | None = None) -> None:
     macros/warehouse/get_where_subquery.sql), and the models' high-water marks look first at or
     above that batch (high_water_mark's ``at_least``). It leaves out dbt unit tests, which test
     logic, not data (they run with every full build and in CI).
+    A build without ``select`` after a successful whole-project build, with the same code and
+    settings, builds only what depends on the sources that changed since, and nothing when none
+    did (:mod:`frontier.build_inputs`).
     The stream's tables are sources, so they are created (empty) when the stream has not run.
     """
     from frontier.stream import job
 
-    job.ensure_tables(get_spark())
+    spark = get_spark()
+    job.ensure_tables(spark)
     args = ["build"]
     if select:
         args += ["--select", select]
     elif not _has_champions():
         # Models tagged `ml` score with trained models' SQL functions: build them after training.
         args += ["--exclude", "tag:ml"]
+    # What this build reads, to compare with the last whole-project build (build_inputs).
+    inputs = None if select else build_inputs.snapshot(spark, [*args, "--vars", _vars()])
+    changed = None if full_refresh or inputs is None else build_inputs.changed_sources(inputs)
+    if changed == []:
+        print(
+            "[frontier] no source, code or setting changed since the last build: nothing to "
+            "build (`frontier build --full-refresh` rebuilds everything)",
+            file=sys.stderr,
+            flush=True,
+        )
+        return
+    build_inputs.forget()
     loaded_through = None if full_refresh else _loaded_through()
+    hints = None
     if full_refresh:
         args.append("--full-refresh")
     elif loaded_through:
         validated_through, loaded_after = loaded_through
         hints = {"validated_through": validated_through, "test_loaded_after": loaded_after}
         args += ["--exclude-resource-type", "unit_test"]
-        run(args, hints=hints)
-        return
-    run(args)
+    if changed:
+        print(
+            f"[frontier] changed since the last build: {', '.join(changed)}; building what "
+            "depends on them (`frontier build --full-refresh` rebuilds everything)",
+            file=sys.stderr,
+            flush=True,
+        )
+        args += ["--select", " ".join(f"source:{name}+" for name in changed)]
+    run(args, hints=hints)
+    if inputs is not None:
+        build_inputs.record(inputs)
 
 
 def _has_champions() -> bool:
