@@ -43,11 +43,12 @@ activity as (
         customer_id,
         trunc(transaction_date, 'MM') as feature_month,
         count(*) as txn_count,
-        -- exact decimal sums, then double: double sums depend on the order Spark adds the rows
-        -- in, which differs between a local run and a cluster (last-bit differences that moved
-        -- the churn model's tree splits)
-        cast(sum(case when direction = 'debit' then amount_czk else 0 end) as double) as debit_amount,
-        cast(sum(case when direction = 'credit' then amount_czk else 0 end) as double) as credit_amount,
+        -- exact sums: double sums depend on the order Spark adds the rows in, which differs
+        -- between a local run and a cluster (last-bit differences that moved the churn model's
+        -- tree splits)
+        {{ cents_sum("case when direction = 'debit' then amount_czk else 0 end") }} as debit_amount,
+        {{ cents_sum("case when direction = 'credit' then amount_czk else 0 end") }}
+            as credit_amount,
         avg(case when channel = 'atm' then 1.0 else 0.0 end) as atm_share,
         avg(case when channel in ('mobile', 'online') then 1.0 else 0.0 end) as digital_share,
         avg(case when merchant_category = 'gambling' then 1.0 else 0.0 end) as gambling_share,
@@ -73,7 +74,7 @@ month_end_balances as (
     select
         accounts.customer_id,
         trunc(balances.balance_date, 'MM') as feature_month,
-        cast(sum(balances.closing_balance_czk) as double) as month_end_balance
+        {{ cents_sum('balances.closing_balance_czk') }} as month_end_balance
     from (
         select
             account_id,

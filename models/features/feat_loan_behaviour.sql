@@ -81,8 +81,8 @@ history as (
 
 ),
 
--- Sums and means of the decimal amounts, cast to double at the end: a double sum depends on the
--- order Spark adds the rows in, which differs between a run that reads a few months and a full
+-- Exact sums (cents_sum) and means of the decimal amounts, as doubles at the end: a double sum
+-- depends on the order Spark adds the rows in, which differs between a run that reads a few months and a full
 -- refresh; the latest balance breaks ties by transaction id. So a run gives what a full
 -- refresh gives, to the bit.
 behaviour as (
@@ -90,9 +90,9 @@ behaviour as (
     select
         loan_id,
         count(*) as txn_count,
-        cast(sum(case when direction = 'credit' then amount_czk else 0 end) as double)
+        {{ cents_sum("case when direction = 'credit' then amount_czk else 0 end") }}
             as credit_amount,
-        cast(sum(case when direction = 'debit' then amount_czk else 0 end) as double)
+        {{ cents_sum("case when direction = 'debit' then amount_czk else 0 end") }}
             as debit_amount,
         avg(case when channel = 'atm' then 1.0 else 0.0 end) as atm_share,
         avg(case when merchant_category = 'gambling' then 1.0 else 0.0 end) as gambling_share,
