@@ -10,17 +10,20 @@ After a successful build of the whole project, :func:`record` writes what that b
 
 - ``project``: one digest of everything besides the sources a node's result depends on: the
   project's files (models, macros, seeds, dbt tests, analyses, ``dbt_project.yml``, the
-  profiles), the ``frontier`` package and the Python UDFs, dbt's version, the dbt arguments,
-  the ``FRONTIER_*`` environment (e.g. ``FRONTIER_BI_SALT``, read by the masking macro), today's
-  date in Spark (``dim_customers`` ages customers as of today) and the files of
-  ``ml.model_registry`` (the scoring models call the champions' SQL functions);
+  profiles), the ``frontier`` package and the Python UDFs, the versions of dbt and Spark, the
+  dbt arguments, the ``FRONTIER_*`` and ``DBT_*`` environment (e.g. ``FRONTIER_BI_SALT``, read
+  by the masking macro; ``DBT_PROFILES_DIR``), today's date in Spark (``dim_customers`` ages
+  customers as of today) and the files of ``ml.model_registry`` (the scoring models call the
+  champions' SQL functions);
 - ``sources``: for each dbt source table, a digest of its Hive definition and of its files
-  (path, size, modification time, listed through Hadoop's FileSystem, so HDFS or S3 work too);
+  (path, size, modification time; local folders are walked directly, any other location is
+  listed through Hadoop's FileSystem, so HDFS or S3 work too);
 - the id of the dbt invocation that built it (``target/run_results.json``).
 
 The next build without ``--select`` (:func:`changed_sources`) builds everything again when there
-is no record, when the project digest differs, or when another dbt invocation ran since (plain
-``dbt build``, ``dbt run -s …`` or a failed run: the record cannot say what they did);
+is no record, when the project digest differs, when another dbt invocation ran since (plain
+``dbt build``, ``dbt run -s …`` or a failed run: the record cannot say what they did), or when
+a source lives outside ``raw`` (only ``raw`` tables are digested);
 otherwise it selects ``source:<name>+`` for the sources whose digest changed, and nothing when
 none did. :func:`forget` removes the record when any build starts, so a build that fails or
 builds only a selection leaves none behind.
@@ -41,12 +44,12 @@ from pathlib import Path
 from pyspark.sql import SparkSession
 
 from frontier import config
+from frontier.ml.registry import REGISTRY
 
 # The project's folders and files whose content decides what dbt builds (dbt_project.yml's paths).
 _PROJECT_PATH_KEYS = ("model-paths", "macro-paths", "seed-paths", "test-paths", "analysis-paths")
 # Read by dbt, but different on every incremental run (frontier.dbt.BUILD_HINTS).
 _VOLATILE_ENV = ("FRONTIER_VALIDATED_THROUGH", "FRONTIER_TEST_LOADED_AFTER")
-REGISTRY = "ml.model_registry"
 
 
 def _record_path() -> Path:
@@ -111,6 +114,8 @@ def changed_sources(inputs: dict) -> list[str] | None:
     last = json.loads(path.read_text())
     if last["project"] != inputs["project"] or last["invocation_id"] != _last_invocation_id():
         return None
+    if any(source["digest"] == "missing" for source in last["sources"].values()):
+        return None  # a source outside ``raw`` is not digested: nothing tells whether it changed
     return sorted(
         name
         for name, source in last["sources"].items()
@@ -126,12 +131,10 @@ def _last_invocation_id() -> str | None:
 
 
 def _project_digest(spark: SparkSession, dbt_args: list[str]) -> str:
-    import yaml
-
     import frontier
 
     root = config.project_root()
-    project = yaml.safe_load((root / "dbt_project.yml").read_text())
+    project = config.dbt_project()
     roots = [root / p for key in _PROJECT_PATH_KEYS for p in project.get(key, [])]
     roots += [
         root / "dbt_project.yml",
@@ -149,11 +152,12 @@ def _project_digest(spark: SparkSession, dbt_args: list[str]) -> str:
     settings = {
         "dbt": metadata.version("dbt-core"),
         "dbt_spark": metadata.version("dbt-spark"),
+        "pyspark": metadata.version("pyspark"),
         "args": dbt_args,
         "env": {
             k: v
             for k, v in sorted(os.environ.items())
-            if k.startswith("FRONTIER_") and k not in _VOLATILE_ENV
+            if k.startswith(("FRONTIER_", "DBT_")) and k not in _VOLATILE_ENV
         },
         "today": str(spark.sql("select current_date()").first()[0]),
         "registry": _table_digest(spark, REGISTRY) if spark.catalog.tableExists(REGISTRY) else "",

@@ -83,12 +83,17 @@ class Paths:
         return self.home / "models"
 
 
-def dbt_var(name: str):
-    """A variable of dbt_project.yml: the one home of the settings SQL and Python share."""
+def dbt_project() -> dict:
+    """The parsed ``dbt_project.yml``."""
     import yaml
 
     with open(project_root() / "dbt_project.yml") as fh:
-        return yaml.safe_load(fh)["vars"][name]
+        return yaml.safe_load(fh)
+
+
+def dbt_var(name: str):
+    """A variable of dbt_project.yml: the one home of the settings SQL and Python share."""
+    return dbt_project()["vars"][name]
 
 
 def paths() -> Paths:

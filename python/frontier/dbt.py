@@ -51,7 +51,7 @@ def run(args: list[str], hints: dict | None = None) -> None:
         else:
             os.environ[f"FRONTIER_{name.upper()}"] = str(value)
     root = config.project_root()
-    os.environ.setdefault("DBT_PROFILES_DIR", str(root / "profiles"))
+    _use_project_profiles()
     cwd = os.getcwd()
     os.chdir(root)  # dbt resolves target/ and logs/ against the working directory
     try:
@@ -61,6 +61,11 @@ def run(args: list[str], hints: dict | None = None) -> None:
         os.chdir(cwd)
     if not result.success:
         raise DbtError(f"dbt {' '.join(args)} failed: {_failures(result)}")
+
+
+def _use_project_profiles() -> None:
+    """dbt reads the project's ``profiles/`` unless ``DBT_PROFILES_DIR`` names another folder."""
+    os.environ.setdefault("DBT_PROFILES_DIR", str(config.project_root() / "profiles"))
 
 
 def _vars() -> str:
@@ -119,7 +124,9 @@ def build(full_refresh: bool = False, select: str | None = None) -> None:
     elif not _has_champions():
         # Models tagged `ml` score with trained models' SQL functions: build them after training.
         args += ["--exclude", "tag:ml"]
-    # What this build reads, to compare with the last whole-project build (build_inputs).
+    # What this build reads, to compare with the last whole-project build (build_inputs); the
+    # DBT_* environment is part of it, so set it as run() will.
+    _use_project_profiles()
     inputs = None if select else build_inputs.snapshot(spark, [*args, "--vars", _vars()])
     changed = None if full_refresh or inputs is None else build_inputs.changed_sources(inputs)
     if changed == []:
