@@ -40,7 +40,7 @@ final as (
         counterparty as merchant,
         merchant_category,
         cast(count(*) as bigint) as transaction_count,
-        cast(sum(amount_czk) as decimal(18, 2)) as amount_czk,
+        {{ czk_sum('amount_czk') }} as amount_czk,
         max(loaded_at) as source_loaded_at,
         trunc(transaction_date, 'MM') as transaction_month
     from transactions

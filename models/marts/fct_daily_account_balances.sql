@@ -56,11 +56,11 @@ base_balance as (
     select
         accounts.account_id,
         {% if is_incremental() %}
-            coalesce(
-                previous_closing.closing_balance_czk, accounts.opening_balance_czk
-            ) as base_balance_czk
+            {{ to_hellers(
+                'coalesce(previous_closing.closing_balance_czk, accounts.opening_balance_czk)'
+            ) }} as base_balance_hellers
         {% else %}
-            accounts.opening_balance_czk as base_balance_czk
+            {{ to_hellers('accounts.opening_balance_czk') }} as base_balance_hellers
         {% endif %}
     from accounts
     {% if is_incremental() -%}
@@ -69,15 +69,18 @@ base_balance as (
 
 ),
 
+-- Flows and balances in whole hellers (bigint, exact): see macros/warehouse/hellers.sql.
 daily as (
 
     select
         account_id,
         transaction_date as balance_date,
         count(*) as transaction_count,
-        sum(case when direction = 'credit' then amount_czk else 0 end) as credits_czk,
-        sum(case when direction = 'debit' then amount_czk else 0 end) as debits_czk,
-        sum(signed_amount_czk) as net_flow_czk,
+        sum(case when direction = 'credit' then {{ to_hellers('amount_czk') }} else 0 end)
+            as credits_hellers,
+        sum(case when direction = 'debit' then {{ to_hellers('amount_czk') }} else 0 end)
+            as debits_hellers,
+        sum({{ to_hellers('signed_amount_czk') }}) as net_flow_hellers,
         max_by(balance_after_czk, struct(transaction_at, transaction_id)) as reported_closing_balance_czk,
         max(loaded_at) as source_loaded_at
     from transactions
@@ -89,11 +92,11 @@ running as (
 
     select
         daily.*,
-        base_balance.base_balance_czk + sum(daily.net_flow_czk) over (
+        base_balance.base_balance_hellers + sum(daily.net_flow_hellers) over (
             partition by daily.account_id
             order by daily.balance_date
             rows between unbounded preceding and current row
-        ) as closing_balance_czk
+        ) as closing_balance_hellers
     from daily
     inner join base_balance on daily.account_id = base_balance.account_id
 
@@ -104,11 +107,11 @@ final as (
     select
         account_id,
         balance_date,
-        cast(closing_balance_czk - net_flow_czk as decimal(18, 2)) as opening_balance_czk,
-        cast(credits_czk as decimal(18, 2)) as credits_czk,
-        cast(debits_czk as decimal(18, 2)) as debits_czk,
-        cast(net_flow_czk as decimal(18, 2)) as net_flow_czk,
-        cast(closing_balance_czk as decimal(18, 2)) as closing_balance_czk,
+        {{ hellers_to_czk('closing_balance_hellers - net_flow_hellers') }} as opening_balance_czk,
+        {{ hellers_to_czk('credits_hellers') }} as credits_czk,
+        {{ hellers_to_czk('debits_hellers') }} as debits_czk,
+        {{ hellers_to_czk('net_flow_hellers') }} as net_flow_czk,
+        {{ hellers_to_czk('closing_balance_hellers') }} as closing_balance_czk,
         reported_closing_balance_czk,
         cast(transaction_count as int) as transaction_count,
         source_loaded_at,

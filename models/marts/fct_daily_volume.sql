@@ -31,10 +31,10 @@ final as (
         region_id,
         channel,
         cast(count(*) as bigint) as transaction_count,
-        cast(sum(amount_czk) as decimal(18, 2)) as amount_czk,
-        cast(sum(case when direction = 'debit' then amount_czk else 0 end) as decimal(18, 2))
+        {{ czk_sum('amount_czk') }} as amount_czk,
+        {{ czk_sum("case when direction = 'debit' then amount_czk else 0 end") }}
             as debit_amount_czk,
-        cast(sum(case when direction = 'credit' then amount_czk else 0 end) as decimal(18, 2))
+        {{ czk_sum("case when direction = 'credit' then amount_czk else 0 end") }}
             as credit_amount_czk,
         cast(count(distinct account_id) as bigint) as active_account_count,
         max(loaded_at) as source_loaded_at,
