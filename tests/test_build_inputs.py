@@ -1,0 +1,68 @@
+"""What `frontier build` compares with the last whole-project build (no Spark: records only)."""
+
+from __future__ import annotations
+
+import json
+
+from frontier import build_inputs
+
+
+def _record(home, sources: dict[str, tuple[str, str]]) -> None:
+    """A record as build_inputs.record writes it: source name -> (relation, digest)."""
+    (home / "last_build.json").write_text(
+        json.dumps(
+            {
+                "invocation_id": build_inputs._last_invocation_id(),
+                "project": "project-digest",
+                "sources": {
+                    name: {"relation": relation, "digest": digest}
+                    for name, (relation, digest) in sources.items()
+                },
+            }
+        )
+    )
+
+
+def test_only_sources_whose_digest_changed_are_selected(monkeypatch, tmp_path):
+    monkeypatch.setenv("FRONTIER_WAREHOUSE", str(tmp_path))
+    _record(
+        tmp_path,
+        {
+            "core.transactions": ("raw.core_transactions", "t1"),
+            "core.accounts": ("raw.core_accounts", "a1"),
+        },
+    )
+    inputs = {
+        "project": "project-digest",
+        "tables": {"raw.core_transactions": "t1", "raw.core_accounts": "a1"},
+    }
+    assert build_inputs.changed_sources(inputs) == []
+    inputs["tables"]["raw.core_transactions"] = "t2"
+    assert build_inputs.changed_sources(inputs) == ["core.transactions"]
+    # a source table dropped since counts as changed
+    del inputs["tables"]["raw.core_accounts"]
+    assert build_inputs.changed_sources(inputs) == ["core.accounts", "core.transactions"]
+    # other code or settings: everything
+    assert build_inputs.changed_sources({**inputs, "project": "other"}) is None
+
+
+def test_a_source_outside_raw_makes_every_build_whole(monkeypatch, tmp_path):
+    """Only `raw` tables are digested: a source elsewhere cannot be told unchanged."""
+    monkeypatch.setenv("FRONTIER_WAREHOUSE", str(tmp_path))
+    _record(
+        tmp_path,
+        {
+            "core.transactions": ("raw.core_transactions", "t1"),
+            "partner.rates": ("partner.rates", "missing"),
+        },
+    )
+    inputs = {"project": "project-digest", "tables": {"raw.core_transactions": "t1"}}
+    assert build_inputs.changed_sources(inputs) is None
+
+
+def test_no_record_means_a_whole_build(monkeypatch, tmp_path):
+    monkeypatch.setenv("FRONTIER_WAREHOUSE", str(tmp_path))
+    assert build_inputs.changed_sources({"project": "project-digest", "tables": {}}) is None
+    _record(tmp_path, {})
+    build_inputs.forget()
+    assert not (tmp_path / "last_build.json").exists()
