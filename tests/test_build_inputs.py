@@ -6,9 +6,14 @@ import json
 
 from frontier import build_inputs
 
+# The transactions source as last recorded: (relation, digest).
+TRANSACTIONS = {"core.transactions": ("raw.core_transactions", "t1")}
 
-def _record(home, sources: dict[str, tuple[str, str]]) -> None:
-    """A record as build_inputs.record writes it: source name -> (relation, digest)."""
+
+def _record(monkeypatch, home, sources: dict[str, tuple[str, str]]) -> None:
+    """A warehouse at ``home`` whose record, as build_inputs.record writes it, holds
+    ``sources`` (source name -> (relation, digest))."""
+    monkeypatch.setenv("FRONTIER_WAREHOUSE", str(home))
     (home / "last_build.json").write_text(
         json.dumps(
             {
@@ -24,14 +29,7 @@ def _record(home, sources: dict[str, tuple[str, str]]) -> None:
 
 
 def test_only_sources_whose_digest_changed_are_selected(monkeypatch, tmp_path):
-    monkeypatch.setenv("FRONTIER_WAREHOUSE", str(tmp_path))
-    _record(
-        tmp_path,
-        {
-            "core.transactions": ("raw.core_transactions", "t1"),
-            "core.accounts": ("raw.core_accounts", "a1"),
-        },
-    )
+    _record(monkeypatch, tmp_path, {**TRANSACTIONS, "core.accounts": ("raw.core_accounts", "a1")})
     inputs = {
         "project": "project-digest",
         "tables": {"raw.core_transactions": "t1", "raw.core_accounts": "a1"},
@@ -48,14 +46,7 @@ def test_only_sources_whose_digest_changed_are_selected(monkeypatch, tmp_path):
 
 def test_a_source_outside_raw_makes_every_build_whole(monkeypatch, tmp_path):
     """Only `raw` tables are digested: a source elsewhere cannot be told unchanged."""
-    monkeypatch.setenv("FRONTIER_WAREHOUSE", str(tmp_path))
-    _record(
-        tmp_path,
-        {
-            "core.transactions": ("raw.core_transactions", "t1"),
-            "partner.rates": ("partner.rates", "missing"),
-        },
-    )
+    _record(monkeypatch, tmp_path, {**TRANSACTIONS, "partner.rates": ("partner.rates", "missing")})
     inputs = {"project": "project-digest", "tables": {"raw.core_transactions": "t1"}}
     assert build_inputs.changed_sources(inputs) is None
 
@@ -63,6 +54,6 @@ def test_a_source_outside_raw_makes_every_build_whole(monkeypatch, tmp_path):
 def test_no_record_means_a_whole_build(monkeypatch, tmp_path):
     monkeypatch.setenv("FRONTIER_WAREHOUSE", str(tmp_path))
     assert build_inputs.changed_sources({"project": "project-digest", "tables": {}}) is None
-    _record(tmp_path, {})
+    _record(monkeypatch, tmp_path, {})
     build_inputs.forget()
     assert not (tmp_path / "last_build.json").exists()
