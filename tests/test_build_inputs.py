@@ -14,10 +14,12 @@ def _record(monkeypatch, home, sources: dict[str, tuple[str, str]]) -> None:
     """A warehouse at ``home`` whose record, as build_inputs.record writes it, holds
     ``sources`` (source name -> (relation, digest))."""
     monkeypatch.setenv("FRONTIER_WAREHOUSE", str(home))
+    # dbt's last invocation, as target/run_results.json would say
+    monkeypatch.setattr(build_inputs, "_last_invocation_id", lambda: "invocation-1")
     (home / "last_build.json").write_text(
         json.dumps(
             {
-                "invocation_id": build_inputs._last_invocation_id(),
+                "invocation_id": "invocation-1",
                 "project": "project-digest",
                 "sources": {
                     name: {"relation": relation, "digest": digest}
@@ -57,3 +59,12 @@ def test_no_record_means_a_whole_build(monkeypatch, tmp_path):
     _record(monkeypatch, tmp_path, {})
     build_inputs.forget()
     assert not (tmp_path / "last_build.json").exists()
+
+
+def test_another_dbt_invocation_since_means_a_whole_build(monkeypatch, tmp_path):
+    """A plain `dbt run -s …` since the record: what it rebuilt is unknown."""
+    _record(monkeypatch, tmp_path, TRANSACTIONS)
+    inputs = {"project": "project-digest", "tables": {"raw.core_transactions": "t1"}}
+    assert build_inputs.changed_sources(inputs) == []
+    monkeypatch.setattr(build_inputs, "_last_invocation_id", lambda: "invocation-2")
+    assert build_inputs.changed_sources(inputs) is None

@@ -1,11 +1,12 @@
 {#
   Exact CZK sums without Spark's decimal sum. A decimal(18, 2) sum is exact, but its
-  decimal(28, 2) buffer (decimal(38, 2) in a running window) is a Java BigDecimal per value. These
+  decimal(28, 2) buffer (decimal(38, 2) in a running window) is a Java BigDecimal per group. These
   macros sum whole hellers (cents) in a bigint instead: exact too, so the result does not depend
   on the order Spark adds the rows in (a local run and a cluster agree to the bit), and cheaper.
   Measured at 10M transactions: feat_customer_monthly's activity query 7.6-8.5 s with decimal
-  sums, 5.6 s with bigint hellers; fct_daily_account_balances' daily aggregate and running
-  balance 13.3-13.4 s with decimals, 10.4-10.8 s with these (same values: exceptAll both ways 0).
+  sums, 5.6 s with hellers as `cast(amount * 100 as bigint)`; fct_daily_account_balances' daily
+  aggregate and running balance 13.3-13.4 s with decimals, 10.4-10.8 s with to_hellers below
+  (10.5-14.4 s with the cast) — the same values (exceptAll both ways 0).
 
   to_hellers goes through a double, not `cast(amount * 100 as bigint)`: decimal(18, 2) * 100 is a
   decimal(22, 2), a BigDecimal again. The double of a two-decimal amount times 100 is within a

@@ -10,11 +10,11 @@ After a successful build of the whole project, :func:`record` writes what that b
 
 - ``project``: one digest of everything besides the sources a node's result depends on: the
   project's files (models, macros, seeds, dbt tests, analyses, ``dbt_project.yml``, the
-  profiles), the ``frontier`` package and the Python UDFs, the versions of dbt and Spark, the
-  dbt arguments, the ``FRONTIER_*`` and ``DBT_*`` environment (e.g. ``FRONTIER_BI_SALT``, read
-  by the masking macro; ``DBT_PROFILES_DIR``), today's date in Spark (``dim_customers`` ages
-  customers as of today) and the files of ``ml.model_registry`` (the scoring models call the
-  champions' SQL functions);
+  profiles dbt reads: ``DBT_PROFILES_DIR`` or ``profiles/``), the ``frontier`` package and the
+  Python UDFs, the versions of dbt and Spark, the dbt arguments, the ``FRONTIER_*`` and
+  ``DBT_*`` environment (e.g. ``FRONTIER_BI_SALT``, read by the masking macro), today's date in
+  Spark (``dim_customers`` ages customers as of today) and the files of ``ml.model_registry``
+  (the scoring models call the champions' SQL functions);
 - ``sources``: for each dbt source table, a digest of its Hive definition and of its files
   (path, size, modification time; local folders are walked directly, any other location is
   listed through Hadoop's FileSystem, so HDFS or S3 work too);
@@ -107,7 +107,7 @@ def record(inputs: dict) -> None:
 def changed_sources(inputs: dict) -> list[str] | None:
     """The sources (``<source>.<table>``) whose tables changed since the recorded build, or None
     when the whole project has to be built (no record, other code or settings, another dbt
-    invocation since)."""
+    invocation since, a source that was not digested)."""
     path = _record_path()
     if not path.is_file():
         return None
@@ -115,7 +115,7 @@ def changed_sources(inputs: dict) -> list[str] | None:
     if last["project"] != inputs["project"] or last["invocation_id"] != _last_invocation_id():
         return None
     if any(source["digest"] == "missing" for source in last["sources"].values()):
-        return None  # a source outside ``raw`` is not digested: nothing tells whether it changed
+        return None  # not digested (outside ``raw``, or absent): nothing tells if it changed
     return sorted(
         name
         for name, source in last["sources"].items()
@@ -138,7 +138,7 @@ def _project_digest(spark: SparkSession, dbt_args: list[str]) -> str:
     roots = [root / p for key in _PROJECT_PATH_KEYS for p in project.get(key, [])]
     roots += [
         root / "dbt_project.yml",
-        root / "profiles",
+        Path(os.environ.get("DBT_PROFILES_DIR") or root / "profiles").resolve(),
         root / "python" / "udfs",
         Path(frontier.__file__).parent,
     ]
@@ -147,12 +147,13 @@ def _project_digest(spark: SparkSession, dbt_args: list[str]) -> str:
         files = sorted(path.rglob("*")) if path.is_dir() else [path]
         for file in files:
             if file.is_file() and "__pycache__" not in file.parts:
-                digest.update(str(file.relative_to(root)).encode() + b"\0")
+                name = file.relative_to(root) if file.is_relative_to(root) else file
+                digest.update(str(name).encode() + b"\0")
                 digest.update(hashlib.sha256(file.read_bytes()).digest())
     settings = {
         "dbt": metadata.version("dbt-core"),
         "dbt_spark": metadata.version("dbt-spark"),
-        "pyspark": metadata.version("pyspark"),
+        "spark": spark.version,
         "args": dbt_args,
         "env": {
             k: v
