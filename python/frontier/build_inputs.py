@@ -50,6 +50,8 @@ from frontier.ml.registry import REGISTRY
 _PROJECT_PATH_KEYS = ("model-paths", "macro-paths", "seed-paths", "test-paths", "analysis-paths")
 # Read by dbt, but different on every incremental run (frontier.dbt.BUILD_HINTS).
 _VOLATILE_ENV = ("FRONTIER_VALIDATED_THROUGH", "FRONTIER_TEST_LOADED_AFTER")
+# The digest of a source table that is not digested (outside ``raw``, or absent).
+_NOT_DIGESTED = "missing"
 
 
 def _record_path() -> Path:
@@ -89,7 +91,7 @@ def record(inputs: dict) -> None:
         relation = f"{source['schema']}.{source['identifier']}".lower()
         sources[f"{source['source_name']}.{source['name']}"] = {
             "relation": relation,
-            "digest": inputs["tables"].get(relation, "missing"),
+            "digest": inputs["tables"].get(relation, _NOT_DIGESTED),
         }
     path = _record_path()
     path.write_text(
@@ -114,12 +116,12 @@ def changed_sources(inputs: dict) -> list[str] | None:
     last = json.loads(path.read_text())
     if last["project"] != inputs["project"] or last["invocation_id"] != _last_invocation_id():
         return None
-    if any(source["digest"] == "missing" for source in last["sources"].values()):
-        return None  # not digested (outside ``raw``, or absent): nothing tells if it changed
+    if any(source["digest"] == _NOT_DIGESTED for source in last["sources"].values()):
+        return None  # nothing tells whether such a source changed
     return sorted(
         name
         for name, source in last["sources"].items()
-        if inputs["tables"].get(source["relation"], "missing") != source["digest"]
+        if inputs["tables"].get(source["relation"], _NOT_DIGESTED) != source["digest"]
     )
 
 
