@@ -68,6 +68,15 @@ def test_fact_table_is_partitioned_by_date(spark, built):
     assert files.select("folder").distinct().count() > 300
 
 
+def test_fact_table_writes_its_nearly_unique_columns_without_dictionaries(spark, built):
+    # macros/spark/plain_encoded.sql: the setting is a table option, so every later write of
+    # the table (the incremental runs' inserts) gets it too; code columns keep the default.
+    ddl = spark.sql("show create table marts.fct_transactions").first()[0]
+    for column in ("transaction_id", "account_id", "transaction_at", "amount_czk"):
+        assert f"'parquet.enable.dictionary#{column}' = 'false'" in ddl
+    assert "parquet.enable.dictionary#channel" not in ddl
+
+
 def test_bi_daily_volume_is_one_file_in_day_order(spark, built):
     # Bucketed tables are written in the bucketing sort's order, not the model's `order by`:
     # the day order comes from `sorted_by` (macros/spark/clustered_cols.sql).

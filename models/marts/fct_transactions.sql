@@ -3,6 +3,10 @@
         materialized='incremental',
         incremental_strategy='insert_overwrite',
         partition_by=['transaction_date'],
+        options=plain_encoded([
+            'transaction_id', 'account_id', 'customer_id', 'transaction_at', 'amount',
+            'amount_czk', 'signed_amount_czk', 'balance_after_czk',
+        ]),
         on_schema_change='fail',
     )
 }}
