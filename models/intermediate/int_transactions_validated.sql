@@ -109,7 +109,7 @@ checked as (
 
 ),
 
-final as (
+reasoned as (
 
     select
         transaction_id,
@@ -154,6 +154,32 @@ final as (
         amount_raw,
         batch_date
     from checked
+
+),
+
+-- The landed text of the timestamp and amount only where it explains a rejection (for
+-- int_transactions_rejected): an accepted posting has its parsed values, and raw.core_transactions
+-- keeps every landed row's text. Two text columns for every posting made a third of this table.
+final as (
+
+    select
+        transaction_id,
+        account_id,
+        transaction_at,
+        amount,
+        currency_code,
+        amount_czk,
+        direction,
+        channel,
+        merchant_category,
+        counterparty,
+        country_code,
+        balance_after_czk,
+        rejection_reason,
+        case when rejection_reason is not null then transaction_ts_raw end as transaction_ts_raw,
+        case when rejection_reason is not null then amount_raw end as amount_raw,
+        batch_date
+    from reasoned
 
 )
 
