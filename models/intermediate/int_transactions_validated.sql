@@ -112,18 +112,7 @@ checked as (
 reasoned as (
 
     select
-        transaction_id,
-        account_id,
-        transaction_at,
-        amount,
-        currency_code,
-        cast(round(amount * czk_per_unit, 2) as decimal(18, 2)) as amount_czk,
-        direction,
-        channel,
-        merchant_category,
-        counterparty,
-        country_code,
-        balance_after_czk,
+        *,
         case
             when transaction_id is null or transaction_id = ''
                 then 'missing transaction_id'
@@ -149,17 +138,15 @@ reasoned as (
                 then concat('duplicate transaction_id: already loaded in batch ', accepted_batch_date)
             when id_occurrence > 1
                 then 'duplicate transaction_id'
-        end as rejection_reason,
-        transaction_ts_raw,
-        amount_raw,
-        batch_date
+        end as rejection_reason
     from checked
 
 ),
 
 -- The landed text of the timestamp and amount only where it explains a rejection (for
--- int_transactions_rejected): an accepted posting has its parsed values, and raw.core_transactions
--- keeps every landed row's text. Two text columns for every posting made a third of this table.
+-- int_transactions_rejected): an accepted posting has its parsed values, and
+-- raw.core_transactions keeps every landed row's text. Two text columns for every posting made
+-- a third of this table.
 final as (
 
     select
@@ -168,7 +155,7 @@ final as (
         transaction_at,
         amount,
         currency_code,
-        amount_czk,
+        cast(round(amount * czk_per_unit, 2) as decimal(18, 2)) as amount_czk,
         direction,
         channel,
         merchant_category,
