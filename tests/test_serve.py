@@ -11,6 +11,8 @@ import re
 import signal
 import socket
 import subprocess
+import threading
+import time
 
 import pytest
 from pyhive import hive
@@ -128,6 +130,47 @@ def test_bench_dashboard_queries_answer_over_thrift(spark, server):
     )
     assert by_date_only != merchants
     assert answers["top_merchants_30d"] == _query(server, by_date_only)
+
+
+def test_sessions_closing_at_once_all_close(server):
+    """dbt's threads and BI tools close sessions at once. In pyspark 4 such a close could build
+    Hive's function registry, which cannot load there: the connection died ("TSocket read 0
+    bytes") and every later close that needed it hung (frontier.serve.SkipHiveBuiltinFunctions
+    says why). Sessions that alternate a metastore setting made it happen within seconds."""
+    logged_before = server.log.stat().st_size
+    deadline = time.monotonic() + 10
+    closed: list[int] = []
+    failures: list[str] = []
+
+    def client(index: int) -> None:
+        rounds = 0
+        while time.monotonic() < deadline and not failures:
+            rounds += 1
+            setting = {"set:hiveconf:hive.metastore.client.socket.timeout": f"{600 + rounds % 2}s"}
+            try:
+                with hive.connect(
+                    host=server.host, port=server.port, username=f"closer{index}",
+                    configuration=setting,
+                ) as conn:  # fmt: skip
+                    cursor = conn.cursor()
+                    cursor.execute("show tables in marts")
+                    cursor.fetchall()
+                    cursor.close()
+                closed.append(index)
+            except Exception as exc:  # reported by the assertion below
+                failures.append(f"client {index}, session {rounds}: {exc!r}")
+
+    # Daemon threads: a close that hangs fails the test instead of keeping pytest alive.
+    clients = [threading.Thread(target=client, args=(i,), daemon=True) for i in range(8)]
+    for thread in clients:
+        thread.start()
+    for thread in clients:
+        thread.join(timeout=120)
+    assert not [t for t in clients if t.is_alive()], "a session close hung"
+    assert not failures, failures[:3]
+    assert len(closed) >= 16, closed
+    logged = server.log.read_bytes()[logged_before:].decode(errors="replace")
+    assert "NoClassDefFoundError" not in logged
 
 
 def test_dbt_builds_over_thrift(server):

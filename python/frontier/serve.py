@@ -52,6 +52,9 @@ def status(host: str | None = None, port: int | None = None) -> Status:
 def command(host: str, port: int) -> list[str]:
     conf = config.spark_conf() | config.serving_conf()
     conf["spark.app.name"] = "frontier-thriftserver"
+    # Without it, sessions closing at once could kill a connection and then hang every later
+    # close: python/udfs/jvm/frontier/serve/SkipHiveBuiltinFunctions.java says why.
+    conf["spark.plugins"] = "frontier.serve.SkipHiveBuiltinFunctions"
     args = [str(spark_home() / "bin" / "spark-submit"), "--class", THRIFT_CLASS]
     for key, value in conf.items():
         args += ["--conf", f"{key}={value}"]
