@@ -2,10 +2,11 @@
 
 The jar holds ``frontier.udfs.TreeEnsemble``, the Hive UDF that ``ml.tree_ensemble`` names (see
 ``compiler.py``), and ``frontier.serve.SkipHiveBuiltinFunctions``, a driver plugin that
-``frontier.serve`` gives the Thrift server (its docstring says why). :func:`jar` compiles it with ``javac`` against the Hive and Hadoop jars that
-pyspark ships, the first time it is asked for and whenever a source is newer than the jar, and
-``frontier.config`` puts it on every Spark application's classpath (``spark.jars``), so the Thrift
-server, dbt, the ML jobs and cluster executors all load the same class.
+``frontier.serve`` gives the Thrift server (its docstring says why). :func:`jar` compiles them
+with ``javac`` against the Hive, Hadoop and Spark jars that pyspark ships, the first time it is
+asked for and whenever a source is newer than the jar, and ``frontier.config`` puts it on every
+Spark application's classpath (``spark.jars``), so the Thrift server, dbt, the ML jobs and cluster
+executors all load the same classes.
 """
 
 from __future__ import annotations
