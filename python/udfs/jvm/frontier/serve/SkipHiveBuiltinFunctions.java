@@ -19,8 +19,10 @@ import org.slf4j.LoggerFactory;
  * tries to build Hive's function registry, which cannot load from the jars pyspark 4 ships.
  *
  * <p>Why: when a client closes its session, Hive's {@code SessionState.close} asks for the thread's
- * {@code Hive} object. A handler thread that has none (seen when several sessions close at once,
- * as dbt's threads do) creates one, and a new {@code Hive} first registers every function: its
+ * {@code Hive} object. Spark's session close prepares one without function registration first,
+ * yet when several sessions close at once (as dbt's threads do) the thread dumps showed
+ * {@code SessionState.close} building a new one ({@code Hive.get} finding the thread's object
+ * unusable for the session's settings), and a new {@code Hive} first registers every function: its
  * {@code FunctionRegistry} loads Hive's built-in UDTF {@code get_splits}, whose class needs
  * {@code hive-llap-common}, a jar Spark 4 no longer ships (SPARK-51029). The
  * {@code NoClassDefFoundError} kills that handler thread (the client reads "TSocket read 0 bytes"),
