@@ -117,6 +117,34 @@ def test_loan_features_use_only_history_before_the_application(spark, built):
     assert compared.where(F.col("txn_count_lookback") != F.col("expected")).count() == 0
 
 
+def test_distinct_counts_equal_count_distinct(spark, built):
+    # The marts count distinct values without count(distinct) (bitmaps, bit sets of codes): they
+    # must give what count(distinct) gives, null values not counted.
+    monthly = spark.sql(
+        "select customer_id, feature_month, distinct_channels, distinct_categories"
+        " from features.feat_customer_monthly"
+    )
+    monthly_expected = spark.sql(
+        "select customer_id, trunc(transaction_date, 'MM') as feature_month,"
+        " cast(count(distinct channel) as int) as distinct_channels,"
+        " cast(count(distinct merchant_category) as int) as distinct_categories"
+        " from marts.fct_transactions group by customer_id, trunc(transaction_date, 'MM')"
+    )
+    volume = spark.sql(
+        "select volume_date, region_id, channel, active_account_count from marts.fct_daily_volume"
+    )
+    volume_expected = spark.sql(
+        "select transaction_date as volume_date, region_id, channel,"
+        " count(distinct account_id) as active_account_count"
+        " from marts.fct_transactions group by transaction_date, region_id, channel"
+    )
+    for table, expected in ((monthly, monthly_expected), (volume, volume_expected)):
+        assert table.count() > 100
+        assert table.exceptAll(expected).count() == 0
+        assert expected.exceptAll(table).count() == 0
+    assert monthly.where("distinct_categories > 1").count() > 0
+
+
 def test_volume_features_are_dense_with_lags(spark, built):
     series = spark.table("features.feat_daily_volume")
     per_series = series.groupBy("region_id", "channel").count().select("count").distinct().collect()
