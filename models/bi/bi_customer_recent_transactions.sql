@@ -88,12 +88,17 @@ new_transactions as (
     ),
 {% endif %}
 
+-- A full build partitions the ranking by customer_id alone (the same groups: the bucket is a
+-- function of the customer): its sort then compares most rows by a bigint prefix, where a leading
+-- customer_bucket (8 values) left nearly every comparison to the whole key. The full-build query
+-- alone at 10M, alternating in one warm session: 18.1-20.0 s before, 16.4-16.9 s (the same rows).
+-- An incremental run keeps the bucket in the key, so its shuffle by bucket serves the window.
 ranked as (
 
     select
         *,
         row_number() over (
-            partition by customer_bucket, customer_id
+            partition by {% if is_incremental() %}customer_bucket, {% endif %}customer_id
             order by transaction_at desc, transaction_id desc
         ) as recency_rank
     from candidates
