@@ -104,18 +104,3 @@ def test_negative_loan_amount_fails_the_build_naming_the_test(spark, built):
         assert "Got 1 result" in str(failure.value)
     finally:
         raw.land_snapshot(spark, "core", "loans", spark.createDataFrame(original))
-
-
-def test_duplicate_loan_id_fails_the_unique_test(spark, built):
-    # Staging keeps every landed loan row: a repeated key fails the build, one result per value.
-    original = spark.table("raw.core_loans").drop("batch_date").toPandas()
-    broken = original.copy()
-    broken.loc[1, "loan_id"] = broken.loc[0, "loan_id"]
-    raw.land_snapshot(spark, "core", "loans", spark.createDataFrame(broken))
-    try:
-        with pytest.raises(dbt.DbtError) as failure:
-            dbt.run(["build", "--select", "stg_core__loans"])
-        assert "unique_stg_core__loans_loan_id" in str(failure.value)
-        assert "Got 1 result" in str(failure.value)
-    finally:
-        raw.land_snapshot(spark, "core", "loans", spark.createDataFrame(original))
