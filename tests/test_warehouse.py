@@ -271,6 +271,24 @@ def test_incremental_build_adds_exactly_the_new_batch(spark, built):
     dbt.build()
     assert _core_facts(spark).count() == before + landed
 
+    # A day alone (no late label): the anomaly features of its rows come from joining each one
+    # with its account's postings inside its window (`pointwise`), not from the windows the run
+    # above took, and the month it rewrites equals a full refresh. (Only that month: landing the
+    # day replaces the label batch the late label above was landed in.)
+    day, _ = land_next_day(spark)
+    dbt.build()
+    anomaly_sql = project_root() / "target/compiled/frontier/models/features"
+    assert "profile_context" in (anomaly_sql / "feat_transaction_anomaly.sql").read_text()
+    table = "features.feat_transaction_anomaly"
+    rewritten = F.col("transaction_month") == F.trunc(F.lit(day).cast("date"), "MM")
+    incremental = spark.table(table).where(rewritten).localCheckpoint(eager=True)
+    dbt.build(full_refresh=True, select="feat_transaction_anomaly")
+    spark.catalog.refreshTable(table)
+    full = spark.table(table).where(rewritten)
+    assert incremental.count() == full.count() > 0
+    diff = incremental.exceptAll(full).collect() + full.exceptAll(incremental).collect()
+    assert diff == [], [r.asDict() for r in diff]
+
 
 def test_a_build_leaves_out_what_no_changed_source_reaches(spark, built):
     results = project_root() / "target" / "run_results.json"

@@ -16,7 +16,9 @@
 -- or after it, reading those accounts' {{ var('anomaly_profile_days') }} days before it as
 -- context, which is all a row's windows see; the rows of that month's earlier days are copied
 -- from the table, unchanged. So a run gives exactly what a full refresh gives, and a daily run
--- windows a fifth of the accounts' recent postings instead of all of them.
+-- reads a fifth of the accounts' recent postings instead of all of them. When the recomputed
+-- rows are a few days' (a daily run), each one's profile comes from a join with its account's
+-- postings inside its window instead of windows over the whole context (see `pointwise`).
 
 {%- set profile_days = var('anomaly_profile_days') %}
 {%- set profile_seconds = profile_days * 86400 %}
@@ -58,6 +60,16 @@
     {%- endif %}
 {%- endif %}
 {%- set from_month = from_date[:7] ~ '-01' %}
+{#- A daily run recomputes one day's rows, ~1 % of the context its windows would sort by
+    account: it joins each of them (broadcast) with its account's postings inside its window
+    and aggregates them, the same exact totals the windows give (checked equal at 10M). At 10M
+    the query alone, alternating in one warm session: 1.5-2.1 s instead of 2.4-2.7 s, and 3.1
+    instead of 6.7 s as the first of its kind (a build's usual case: its code is compiled anew).
+    The join grows with the recomputed rows times each one's window, so runs that start further
+    back (late labels, back-dated postings) use the windows. -#}
+{%- set pointwise = is_incremental() and new_days and from_date == new_days[0]
+    and (modules.datetime.date.fromisoformat(new_days[-1])
+        - modules.datetime.date.fromisoformat(from_date)).days < 7 %}
 
 with
 
@@ -99,74 +111,138 @@ labels as (
 
 ),
 
--- The profile over the previous {{ profile_days }} days without a sliding frame, which Spark
--- re-aggregates row by row: exact decimal running totals up to one second before the posting,
--- minus those up to the window's start. Sums, counts and the numerator of the variance are
--- exact, so a run that starts its windows later (incremental) gives the same values as a full
--- refresh. Only the maximum keeps a sliding frame.
-running as (
+{% if pointwise %}
+    -- The rows this run recomputes.
+    recomputed as (
 
-    select
-        transaction_id,
-        account_id,
-        transaction_at,
-        transaction_date,
-        direction,
-        channel,
-        merchant_category,
-        cast(is_foreign as int) as is_foreign,
-        -- the windows below read the decimal amount of `transactions`
-        cast(amount_czk as double) as amount_czk,
-        hour(transaction_at) as hour_of_day,
-        unix_timestamp(transaction_at) as posted_second,
-        sum(amount_czk) over until_previous_second as amount_total,
-        sum(amount_czk * amount_czk) over until_previous_second as amount_squares_total,
-        count(*) over until_previous_second as txn_total,
-        sum(cast(is_foreign as int)) over until_previous_second as foreign_total,
-        max(unix_timestamp(transaction_at)) over until_previous_second as previous_second,
-        sum(amount_czk) over before_profile as amount_total_before,
-        sum(amount_czk * amount_czk) over before_profile as amount_squares_total_before,
-        count(*) over before_profile as txn_total_before,
-        sum(cast(is_foreign as int)) over before_profile as foreign_total_before,
-        max(cast(amount_czk as double)) over profile_window as profile_max_amount,
-        count(*) over burst_window as txn_count_prev_10_min,
-        loaded_at
-    from transactions
-    window
-        until_previous_second as (
-            partition by account_id
-            order by unix_timestamp(transaction_at)
-            range between unbounded preceding and 1 preceding
-        ),
-        before_profile as (
-            partition by account_id
-            order by unix_timestamp(transaction_at)
-            range between unbounded preceding and {{ profile_seconds + 1 }} preceding
-        ),
-        profile_window as (
-            partition by account_id
-            order by unix_timestamp(transaction_at)
-            range between {{ profile_seconds }} preceding and 1 preceding
-        ),
-        burst_window as (
-            partition by account_id
-            order by unix_timestamp(transaction_at)
-            range between 600 preceding and 1 preceding
-        )
+        select * from transactions
+        where transaction_date >= '{{ from_date }}'
 
-),
+    ),
 
-profile_totals as (
+    -- Each recomputed row's profile from its account's postings in the
+    -- {{ profile_days }} days up to one second before it, aggregated exactly as the windows below.
+    profile_context as (
 
-    select
-        *,
-        txn_total - txn_total_before as profile_txn_count,
-        amount_total - coalesce(amount_total_before, 0) as profile_amount_total,
-        amount_squares_total - coalesce(amount_squares_total_before, 0) as profile_squares_total,
-        foreign_total - coalesce(foreign_total_before, 0) as profile_foreign_total
-    from running
+        select /*+ broadcast(recomputed) */
+            recomputed.transaction_id,
+            count(*) as profile_txn_count,
+            -- the type of the windows' difference of two running totals
+            cast(sum(context.amount_czk) as decimal(29, 2)) as profile_amount_total,
+            sum(context.amount_czk * context.amount_czk) as profile_squares_total,
+            sum(cast(context.is_foreign as int)) as profile_foreign_total,
+            max(cast(context.amount_czk as double)) as profile_max_amount,
+            count_if(
+                unix_timestamp(context.transaction_at)
+                >= unix_timestamp(recomputed.transaction_at) - 600
+            ) as txn_count_prev_10_min,
+            max(unix_timestamp(context.transaction_at)) as previous_second
+        from transactions as context
+        inner join recomputed
+            on context.account_id = recomputed.account_id
+                and unix_timestamp(context.transaction_at) between
+                unix_timestamp(recomputed.transaction_at) - {{ profile_seconds }}
+                and unix_timestamp(recomputed.transaction_at) - 1
+        group by recomputed.transaction_id
 
-),
+    ),
+
+    profile_totals as (
+
+        select /*+ broadcast(profile_context) */
+            recomputed.transaction_id,
+            recomputed.account_id,
+            recomputed.transaction_at,
+            recomputed.transaction_date,
+            recomputed.direction,
+            recomputed.channel,
+            recomputed.merchant_category,
+            cast(recomputed.is_foreign as int) as is_foreign,
+            cast(recomputed.amount_czk as double) as amount_czk,
+            hour(recomputed.transaction_at) as hour_of_day,
+            unix_timestamp(recomputed.transaction_at) as posted_second,
+            coalesce(profile_context.profile_txn_count, 0) as profile_txn_count,
+            profile_context.profile_amount_total,
+            profile_context.profile_squares_total,
+            profile_context.profile_foreign_total,
+            profile_context.profile_max_amount,
+            coalesce(profile_context.txn_count_prev_10_min, 0) as txn_count_prev_10_min,
+            profile_context.previous_second,
+            recomputed.loaded_at
+        from recomputed
+        left join profile_context on recomputed.transaction_id = profile_context.transaction_id
+
+    ),
+{% else %}
+    -- The profile over the previous {{ profile_days }} days without a sliding frame, which Spark
+    -- re-aggregates row by row: exact decimal running totals up to one second before the posting,
+    -- minus those up to the window's start. Sums, counts and the numerator of the variance are
+    -- exact, so a run that starts its windows later (incremental) gives the same values as a full
+    -- refresh. Only the maximum keeps a sliding frame.
+    running as (
+
+        select
+            transaction_id,
+            account_id,
+            transaction_at,
+            transaction_date,
+            direction,
+            channel,
+            merchant_category,
+            cast(is_foreign as int) as is_foreign,
+            -- the windows below read the decimal amount of `transactions`
+            cast(amount_czk as double) as amount_czk,
+            hour(transaction_at) as hour_of_day,
+            unix_timestamp(transaction_at) as posted_second,
+            sum(amount_czk) over until_previous_second as amount_total,
+            sum(amount_czk * amount_czk) over until_previous_second as amount_squares_total,
+            count(*) over until_previous_second as txn_total,
+            sum(cast(is_foreign as int)) over until_previous_second as foreign_total,
+            max(unix_timestamp(transaction_at)) over until_previous_second as previous_second,
+            sum(amount_czk) over before_profile as amount_total_before,
+            sum(amount_czk * amount_czk) over before_profile as amount_squares_total_before,
+            count(*) over before_profile as txn_total_before,
+            sum(cast(is_foreign as int)) over before_profile as foreign_total_before,
+            max(cast(amount_czk as double)) over profile_window as profile_max_amount,
+            count(*) over burst_window as txn_count_prev_10_min,
+            loaded_at
+        from transactions
+        window
+            until_previous_second as (
+                partition by account_id
+                order by unix_timestamp(transaction_at)
+                range between unbounded preceding and 1 preceding
+            ),
+            before_profile as (
+                partition by account_id
+                order by unix_timestamp(transaction_at)
+                range between unbounded preceding and {{ profile_seconds + 1 }} preceding
+            ),
+            profile_window as (
+                partition by account_id
+                order by unix_timestamp(transaction_at)
+                range between {{ profile_seconds }} preceding and 1 preceding
+            ),
+            burst_window as (
+                partition by account_id
+                order by unix_timestamp(transaction_at)
+                range between 600 preceding and 1 preceding
+            )
+
+    ),
+
+    profile_totals as (
+
+        select
+            *,
+            txn_total - txn_total_before as profile_txn_count,
+            amount_total - coalesce(amount_total_before, 0) as profile_amount_total,
+            amount_squares_total - coalesce(amount_squares_total_before, 0) as profile_squares_total,
+            foreign_total - coalesce(foreign_total_before, 0) as profile_foreign_total
+        from running
+
+    ),
+{% endif %}
 
 profiled as (
 
