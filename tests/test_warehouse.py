@@ -243,6 +243,16 @@ def test_incremental_build_adds_exactly_the_new_batch(spark, built):
     assert "_metadata.file_modification_time" in tested
     assert spark.sql(tested).count() == added
 
+    # The test of each customer's latest transactions reads every row of the customers the run
+    # re-ranked (those with a row of this run) and no other customer's.
+    compiled = project_root() / "target/compiled/frontier/models/bi/_bi__models.yml"
+    (sql,) = [p.read_text() for p in compiled.glob("unique_combination_bi_customer_*.sql")]
+    tested = re.search(r"from \((select \* from .*?)\) as dbt_subquery", sql, re.S).group(1)
+    recent = spark.table("bi.bi_customer_recent_transactions")
+    touched = recent.where(F.col("loaded_at") == run_loaded_at).select("customer_id").distinct()
+    expected = recent.join(touched, "customer_id", "left_semi").count()
+    assert 0 < spark.sql(tested).count() == expected < recent.count()
+
     # Incremental models that merge new rows into what they kept equal a full refresh: the
     # anomaly features (recomputed from the first new day, or the late label's month, on), each
     # customer's latest transactions (re-ranked in the touched buckets), the merchant volume of

@@ -7,12 +7,23 @@
   `test_loaded_after`, the others with `validated_through`. A full build (no hints) tests every
   row. Cross-batch guarantees (one accepted row per transaction id) are enforced by
   int_transactions_validated, not by re-scanning history on every run.
+  Tests on the models in the var `batch_keys` read, on an incremental build, every row of the
+  keys (customers) that have a row loaded after `test_loaded_after`: a run rewrites those keys'
+  rows and copies the others' unchanged, and these were tested by the run that wrote them.
 #}
 {% macro get_where_subquery(relation) -%}
     {%- set filters = [] -%}
     {%- set where = config.get('where') -%}
     {%- if where -%}
         {%- do filters.append(where) -%}
+    {%- endif -%}
+    {%- set keyed = var('batch_keys', {}).get(relation.identifier) -%}
+    {%- set loaded_after = build_hint('test_loaded_after') -%}
+    {%- if keyed and loaded_after -%}
+        {%- do filters.append(
+            keyed.key ~ " in (select " ~ keyed.key ~ " from " ~ relation ~ " where "
+            ~ keyed.column ~ " > '" ~ loaded_after ~ "')"
+        ) -%}
     {%- endif -%}
     {%- set column = var('batch_columns', {}).get(relation.identifier) -%}
     {%- set after = build_hint(
